@@ -1,0 +1,119 @@
+"""Streamable HTTP: the ASGI app, health endpoints, and ``mcpea serve --transport http``.
+
+DNS-rebinding protection (``Host`` and ``Origin`` checks) is always on: the
+SDK only enables it by itself for apps built for a loopback host, so the hub
+passes its own settings: loopback plus ``[server] allowed_hosts`` /
+``allowed_origins``. Request bodies over ``[server] max_request_bytes`` get 413.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.streamable_http import EventStore
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+__all__ = ["build_http_app", "running", "serve_http", "transport_security"]
+
+logger = logging.getLogger("mcpea.http")
+
+_LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost", "[::1]"]
+_LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+def transport_security(allowed_hosts: list[str], allowed_origins: list[str]) -> TransportSecuritySettings:
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*_LOOPBACK_HOSTS, *allowed_hosts],
+        allowed_origins=[*_LOOPBACK_ORIGINS, *allowed_origins],
+    )
+
+
+def _health_routes(hub: Hub) -> list[Route]:
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        failed = [p.name for p in hub.host.infos.values() if p.status == "failed"]
+        body = {"status": "ready" if hub.ready else "starting", "tools": len(hub.tools), "failed_plugins": failed}
+        return JSONResponse(body, status_code=200 if hub.ready else 503)
+
+    return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]
+
+
+@asynccontextmanager
+async def running(hub: Hub) -> AsyncIterator[None]:
+    """Start the hub and its HTTP session manager; stop both on exit."""
+    server = hub.mcp_server
+    if getattr(server, "_session_manager", None) is None:
+        build_http_app(hub)
+    await hub.start()
+    try:
+        async with server.session_manager.run():
+            yield
+    finally:
+        await hub.stop()
+
+
+def build_http_app(hub: Hub, *, event_store: EventStore | None = None, retry_interval: int | None = None) -> Starlette:
+    """The hub's ASGI app; its lifespan starts and stops the hub."""
+    cfg = hub.config.server
+    server = hub.mcp_server
+    app = server.streamable_http_app(
+        streamable_http_path=cfg.path,
+        json_response=cfg.json_response,
+        stateless_http=cfg.stateless,
+        event_store=event_store,
+        retry_interval=retry_interval,
+        max_request_body_size=cfg.max_request_bytes,
+        transport_security=transport_security(cfg.allowed_hosts, cfg.allowed_origins),
+        host=cfg.host,
+        custom_starlette_routes=_health_routes(hub),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with running(hub):
+            yield
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+async def serve_http(hub: Hub, host: str, port: int, *, log_level: str = "warning", **app_options: Any) -> None:
+    """Serve the hub over Streamable HTTP until cancelled; announces the bound URL on stderr."""
+    import uvicorn
+
+    hub.config.server.host = host
+    app = build_http_app(hub, **app_options)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+
+    original_startup = server.startup
+
+    async def startup(sockets: Any = None) -> None:
+        await original_startup(sockets=sockets)
+        print(f"mcpea: serving MCP at http://{shown}:{bound}{hub.config.server.path}", file=sys.stderr, flush=True)
+
+    server.startup = startup  # type: ignore[method-assign]
+    await server.serve(sockets=[sock])

@@ -1,0 +1,326 @@
+"""The hub: plugins, their tools, resources and prompts, and the call pipeline.
+
+Use it as a library::
+
+    async with Hub() as hub:
+        result = await hub.call_tool("stripe_get_balance", {})
+
+or serve it (``mcpea serve``), mount ``hub.http_app()`` into an ASGI
+application, or talk to it in-process with ``hub.client()``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mcp_types as types
+
+from .config import HubConfig, load_config, validate_section
+from .context import Principal, ToolCall, ToolContext, ToolOutcome, local_principal
+from .errors import ConfigError, PluginLoadError, RegistrationError, ToolError, UnknownToolError
+from .pipeline import CoreExecutor, error_result
+from .plugins import PluginHost, PluginInfo, chosen_plugins
+from .resources import Prompt, Resource, ResourceTemplate
+from .tools import Tool, make_tool
+
+if TYPE_CHECKING:
+    from mcp.client import Client
+    from mcp.server.lowlevel import Server
+    from pydantic import BaseModel
+    from starlette.applications import Starlette
+
+__all__ = ["Hub"]
+
+logger = logging.getLogger("mcpea.hub")
+
+
+class Hub:
+    """An MC-PEA hub.
+
+    ``config`` is a :class:`HubConfig`, a path to ``mcpea.toml``, or ``None``
+    (``MCPEA_CONFIG`` or defaults). ``plugins`` are extra plugin objects to
+    register as ``(name, plugin)`` pairs or bare objects (named after their
+    ``__name__``), for applications that embed the hub and for tests;
+    ``load_entrypoints=False`` skips installed plugins entirely.
+    """
+
+    def __init__(
+        self,
+        config: HubConfig | str | Path | None = None,
+        *,
+        plugins: Sequence[object | tuple[str, object]] = (),
+        load_entrypoints: bool = True,
+        strict: bool | None = None,
+    ) -> None:
+        self.config = config if isinstance(config, HubConfig) else load_config(config)
+        self.strict = self.config.hub.strict if strict is None else strict
+        self.host = PluginHost()
+        self.tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.templates: dict[str, ResourceTemplate] = {}
+        self.prompts: dict[str, Prompt] = {}
+        self.settings: dict[str, BaseModel | None] = {}
+        self._extra_plugins = plugins
+        self._load_entrypoints = load_entrypoints
+        self._loaded = False
+        self._started = False
+        self._server: Server[Any] | None = None
+
+    # --- loading -----------------------------------------------------------
+
+    def load(self) -> Hub:
+        """Load plugins and collect what they register (idempotent, synchronous)."""
+        if self._loaded:
+            return self
+        self.host.register(CoreExecutor(), "mcpea.core", status="builtin", module=__name__)
+        for builtin_name, builtin in _builtin_plugins():
+            self.host.register(builtin, builtin_name, status="builtin", module=type(builtin).__module__)
+        for entry in self._extra_plugins:
+            name, plugin = entry if isinstance(entry, tuple) else (_plugin_name(entry), entry)
+            self.host.register(plugin, name)
+        if self._load_entrypoints:
+            self.host.load_entry_points(chosen_plugins(self.config.hub.plugins), strict=self.strict)
+        self._load_settings()
+        self._collect()
+        self._loaded = True
+        return self
+
+    def _load_settings(self) -> None:
+        path = self.config.source
+        models = {name: self.host.call_impl(impl) for name, impl in self.host.implementations("settings_model")}
+        for name, raw in self.config.plugins.items():
+            info = self.host.infos.get(name)
+            if info is None or info.status in ("disabled", "failed"):
+                continue
+            if models.get(name) is None:
+                raise ConfigError("this plugin takes no settings", path=path, key=f"plugins.{name}")
+        for name, model in models.items():
+            if model is not None:
+                self.settings[name] = validate_section(
+                    model, self.config.plugin_settings(name), path=path, key=f"plugins.{name}"
+                )
+
+    def _collect(self) -> None:
+        for plugin, impl in self.host.implementations("register_tools"):
+            registrar = _ToolRegistrar(self, plugin)
+            self._guard(plugin, lambda: self.host.call_impl(impl, register=registrar, settings=self.settings.get(plugin)))
+        for plugin, impl in self.host.implementations("register_resources"):
+            self._guard(
+                plugin,
+                lambda: self.host.call_impl(
+                    impl, register=lambda r: self._add_resource(plugin, r), settings=self.settings.get(plugin)
+                ),
+            )
+        for plugin, impl in self.host.implementations("register_prompts"):
+            self._guard(
+                plugin,
+                lambda: self.host.call_impl(
+                    impl, register=lambda p: self._add_prompt(plugin, p), settings=self.settings.get(plugin)
+                ),
+            )
+
+    def _guard(self, plugin: str, action: Any) -> None:
+        try:
+            action()
+        except (RegistrationError, ConfigError):
+            raise
+        except Exception as exc:
+            raise PluginLoadError(
+                f"plugin {plugin!r} failed while registering: {type(exc).__name__}: {exc}", plugin=plugin
+            ) from exc
+
+    def add_tool(self, tool: Tool) -> None:
+        existing = self.tools.get(tool.name)
+        if existing is not None:
+            raise RegistrationError(
+                f"tool {tool.name!r} is registered by both plugin {existing.plugin!r} and plugin {tool.plugin!r}",
+                plugin=tool.plugin,
+            )
+        self.tools[tool.name] = tool
+        info = self.host.infos.get(tool.plugin)
+        if info is not None:
+            info.tools.append(tool.name)
+
+    def _add_resource(self, plugin: str, item: Resource | ResourceTemplate) -> None:
+        if isinstance(item, ResourceTemplate):
+            key, table = item.uri_template, self.templates
+        else:
+            key, table = item.uri, self.resources  # type: ignore[assignment]
+        if key in table:
+            raise RegistrationError(
+                f"resource {key!r} is registered by both plugin {table[key].plugin!r} and plugin {plugin!r}",
+                plugin=plugin,
+            )
+        table[key] = _with_plugin(item, plugin)
+
+    def _add_prompt(self, plugin: str, prompt: Prompt) -> None:
+        if prompt.name in self.prompts:
+            raise RegistrationError(
+                f"prompt {prompt.name!r} is registered by both plugin {self.prompts[prompt.name].plugin!r} "
+                f"and plugin {plugin!r}",
+                plugin=plugin,
+            )
+        self.prompts[prompt.name] = _with_plugin(prompt, plugin)
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin seen, loaded or not, for ``mcpea plugins``."""
+        self.load()
+        return self.host.loaded()
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load plugins and run their ``startup`` hooks."""
+        if self._started:
+            return
+        self.load()
+        for plugin, impl in self.host.implementations("startup"):
+            try:
+                await _maybe_await(self.host.call_impl(impl, hub=self))
+            except Exception as exc:
+                raise PluginLoadError(f"plugin {plugin!r} failed at start-up: {exc}", plugin=plugin) from exc
+        self._started = True
+
+    async def stop(self) -> None:
+        """Run every ``shutdown`` hook (in reverse order), logging failures."""
+        if not self._started:
+            return
+        self._started = False
+        for plugin, impl in reversed(list(self.host.implementations("shutdown"))):
+            try:
+                await _maybe_await(self.host.call_impl(impl, hub=self))
+            except Exception:
+                logger.exception("plugin %r failed at shutdown", plugin)
+
+    @property
+    def ready(self) -> bool:
+        return self._started
+
+    async def __aenter__(self) -> Hub:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # --- calling -----------------------------------------------------------
+
+    def visible_tools(self, principal: Principal | None = None) -> list[Tool]:
+        """The tools this principal may see, in registration order."""
+        self.load()
+        who = principal or local_principal()
+        hook = self.host.pm.hook.tool_visible
+        return [tool for tool in self.tools.values() if False not in hook(tool=tool, principal=who)]
+
+    def get_tool(self, name: str, principal: Principal | None = None) -> Tool:
+        tool = self.tools.get(name)
+        if tool is None or False in self.host.pm.hook.tool_visible(tool=tool, principal=principal or local_principal()):
+            raise UnknownToolError(name)
+        return tool
+
+    async def execute(self, call: ToolCall) -> ToolOutcome:
+        """Run a prepared call through every ``wrap_tool_call`` wrapper and the tool."""
+        if call.context is None:
+            call.context = ToolContext(call, settings=self.settings.get(call.tool.plugin))
+        try:
+            awaitable = self.host.pm.hook.wrap_tool_call(call=call)
+            outcome: ToolOutcome = await awaitable
+        except ToolError as exc:  # a wrapper refused the call before awaiting anything
+            return ToolOutcome(error_result(str(exc)), "denied", exc)
+        return outcome
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        principal: Principal | None = None,
+        transport: str = "inprocess",
+    ) -> types.CallToolResult:
+        """Call a tool through the whole pipeline; raises ``UnknownToolError`` for an unknown name."""
+        await self.start()
+        who = principal or local_principal()
+        tool = self.get_tool(name, who)
+        call = ToolCall(tool=tool, arguments=dict(arguments or {}), principal=who, transport=transport)
+        return (await self.execute(call)).result
+
+    @staticmethod
+    def refuse(error: ToolError) -> Awaitable[ToolOutcome]:
+        """An awaitable outcome that refuses a call: what a policy wrapper returns instead of ``inner``."""
+
+        async def refused() -> ToolOutcome:
+            return ToolOutcome(error_result(str(error)), "denied", error)
+
+        return refused()
+
+    # --- serving -----------------------------------------------------------
+
+    @property
+    def mcp_server(self) -> Server[Any]:
+        """The SDK low-level ``Server`` that serves this hub (built once)."""
+        if self._server is None:
+            from .server import build_server
+
+            self._server = build_server(self.load())
+        return self._server
+
+    def client(self, **options: Any) -> Client:
+        """An in-memory MCP client connected to this hub (for tests and embedding)."""
+        from mcp.client import Client
+
+        return Client(self.mcp_server, **options)
+
+    def http_app(self, **overrides: Any) -> Starlette:
+        """A Starlette app serving MCP at ``[server] path`` plus ``/healthz`` and ``/readyz``."""
+        from .http import build_http_app
+
+        return build_http_app(self, **overrides)
+
+    @asynccontextmanager
+    async def lifespan(self, app: object = None) -> AsyncIterator[None]:
+        """Lifespan for a parent ASGI app that mounts :meth:`http_app` (sub-app lifespans do not run)."""
+        from .http import running
+
+        async with running(self):
+            yield
+
+
+class _ToolRegistrar:
+    """The ``register`` callback handed to one plugin's ``register_tools``."""
+
+    def __init__(self, hub: Hub, plugin: str) -> None:
+        self.hub = hub
+        self.plugin = plugin
+
+    def __call__(self, fn: Any, /, **options: Any) -> Tool:
+        if isinstance(fn, Tool):
+            tool = fn if fn.plugin == self.plugin else _with_plugin(fn, self.plugin)
+        else:
+            tool = make_tool(fn, plugin=self.plugin, **options)
+        self.hub.add_tool(tool)
+        return tool
+
+
+def _with_plugin(item: Any, plugin: str) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(item, plugin=plugin)
+
+
+def _plugin_name(plugin: object) -> str:
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    return str(name).rsplit(".", 1)[-1]
+
+
+def _builtin_plugins() -> list[tuple[str, object]]:
+    """Built-in plugins other than the executor (audit, policies, ... as they land)."""
+    return []
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value

@@ -1,0 +1,203 @@
+"""What a tool is, and how a plugin registers one.
+
+A tool is a name, a description (written for the model), a pydantic input
+model (published as JSON Schema 2020-12), an optional output model (published
+as ``outputSchema``; results carry ``structuredContent``), MCP annotations and
+a sync or async function. Sync functions run in a worker thread.
+
+The function takes the validated input model and, optionally, a
+:class:`~mcpea_core.context.ToolContext` (recognised by its annotation)::
+
+    class GetCustomer(BaseModel):
+        customer_id: str = Field(description="Stripe customer id, cus_...")
+
+    def stripe_get_customer(params: GetCustomer, ctx: ToolContext) -> Customer: ...
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import RegistrationError
+
+__all__ = ["Annotations", "EmptyInput", "Tool", "make_tool", "validate_tool_name"]
+
+_MCP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_CHAIN_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+){2,}$")
+
+
+class EmptyInput(BaseModel):
+    """Input model of a tool that takes no arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """MCP tool annotations: hints for clients and for the hub's own policies.
+
+    The defaults are the specification's (a tool is assumed to write, possibly
+    destructively, to an open world) so that forgetting an annotation errs on
+    the safe side for read-only mode and confirmation policies.
+    """
+
+    read_only: bool = False
+    destructive: bool = True
+    idempotent: bool = False
+    open_world: bool = True
+    title: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "readOnlyHint": self.read_only,
+            "destructiveHint": False if self.read_only else self.destructive,
+            "idempotentHint": self.idempotent,
+            "openWorldHint": self.open_world,
+        }
+        if self.title:
+            wire["title"] = self.title
+        return wire
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A registered tool. Build one with :func:`make_tool` or the ``register`` callback."""
+
+    name: str
+    description: str
+    fn: Callable[..., Any]
+    input_model: type[BaseModel] = EmptyInput
+    output_model: type[BaseModel] | None = None
+    annotations: Annotations = field(default_factory=Annotations)
+    title: str | None = None
+    plugin: str = ""
+    input_schema_override: dict[str, Any] | None = None
+    is_async: bool = False
+    wants_params: bool = True
+    context_arg: str | None = None
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """The published JSON Schema (2020-12) of the arguments."""
+        if self.input_schema_override is not None:
+            return self.input_schema_override
+        return _model_schema(self.input_model)
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        return _model_schema(self.output_model) if self.output_model is not None else None
+
+
+_SCHEMA_CACHE: dict[type[BaseModel], dict[str, Any]] = {}
+
+
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    schema = _SCHEMA_CACHE.get(model)
+    if schema is None:
+        schema = model.model_json_schema(mode="validation")
+        schema.setdefault("type", "object")
+        _SCHEMA_CACHE[model] = schema
+    return schema
+
+
+def validate_tool_name(name: str, plugin: str, *, external_name: bool = False) -> None:
+    """Check MCP's name rules and the ``<plugin>_<verb>_<noun>`` naming chain.
+
+    ``external_name`` lifts the naming chain (not MCP's rules) for names that
+    an outside contract dictates, such as the conformance suite's fixtures.
+    """
+    if not _MCP_NAME.fullmatch(name):
+        raise RegistrationError(
+            f"plugin {plugin!r}: tool name {name!r} is not a valid MCP tool name "
+            "(1-128 characters from A-Z a-z 0-9 _ - .)",
+            plugin=plugin,
+        )
+    if external_name or not plugin:
+        return
+    if not name.startswith(f"{plugin}_") or not _CHAIN_NAME.fullmatch(name):
+        raise RegistrationError(
+            f"plugin {plugin!r}: tool name {name!r} does not follow <plugin>_<verb>_<noun> "
+            f"(for example {plugin}_get_thing: lower case, words joined by '_')",
+            plugin=plugin,
+        )
+
+
+def _context_type() -> type[Any]:
+    from .context import ToolContext
+
+    return ToolContext
+
+
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    output_model: type[BaseModel] | None = None,
+    annotations: Annotations | None = None,
+    title: str | None = None,
+    plugin: str = "",
+    input_schema: dict[str, Any] | None = None,
+    external_name: bool = False,
+) -> Tool:
+    """Build a :class:`Tool` from a function, reading what it can from its signature.
+
+    The input model is the annotation of the parameter that is not the
+    context; the description defaults to the docstring; the output model to
+    the return annotation when that is a pydantic model.
+    """
+    tool_name = name or fn.__name__
+    validate_tool_name(tool_name, plugin, external_name=external_name)
+    doc = description if description is not None else inspect.getdoc(fn)
+    if not doc or not doc.strip():
+        raise RegistrationError(
+            f"plugin {plugin!r}: tool {tool_name!r} has no description: "
+            "give the function a docstring or pass description=...",
+            plugin=plugin,
+        )
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception as exc:  # unresolvable forward references
+        raise RegistrationError(
+            f"plugin {plugin!r}: tool {tool_name!r}: cannot resolve type hints: {exc}", plugin=plugin
+        ) from exc
+    ctx_type = _context_type()
+    input_model: type[BaseModel] | None = None
+    context_arg: str | None = None
+    for param in inspect.signature(fn).parameters.values():
+        hint = hints.get(param.name)
+        if isinstance(hint, type) and issubclass(hint, ctx_type):
+            context_arg = param.name
+        elif isinstance(hint, type) and issubclass(hint, BaseModel) and input_model is None:
+            input_model = hint
+        else:
+            raise RegistrationError(
+                f"plugin {plugin!r}: tool {tool_name!r}: parameter {param.name!r} must be annotated "
+                "with a pydantic model (the arguments) or ToolContext",
+                plugin=plugin,
+            )
+    ret = hints.get("return")
+    if output_model is None and isinstance(ret, type) and issubclass(ret, BaseModel):
+        output_model = ret
+    unwrapped = inspect.unwrap(fn)
+    return Tool(
+        name=tool_name,
+        description=doc.strip(),
+        fn=fn,
+        input_model=input_model or EmptyInput,
+        output_model=output_model,
+        annotations=annotations or Annotations(),
+        title=title or (annotations.title if annotations else None),
+        plugin=plugin,
+        input_schema_override=input_schema,
+        is_async=inspect.iscoroutinefunction(unwrapped),
+        wants_params=input_model is not None,
+        context_arg=context_arg,
+    )
