@@ -92,7 +92,8 @@ class PluginHost:
         except pluggy.PluginValidationError as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            raise PluginLoadError(f"plugin {name!r} has an invalid hook: {exc}", plugin=name) from exc
+            detail = " ".join(str(exc).split())
+            raise PluginLoadError(f"plugin {name!r} has an invalid hook: {detail}", plugin=name) from exc
         except ValueError as exc:  # name already registered
             raise PluginLoadError(f"plugin {name!r}: {exc}", plugin=name) from exc
         self.infos[name] = PluginInfo(name=name, status=status, hooks=self.hook_names(plugin), **info)

@@ -1,0 +1,137 @@
+"""One test per hook (test_hook_<name>), plus the check that each hook is documented."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+import mcpea_plugin_example as example
+from _support import ROOT
+from mcpea_core import Hub, HubConfig, PolicyDenied, Principal, hookimpl
+from mcpea_core import hookspecs
+
+pytestmark = pytest.mark.anyio
+
+HOOKS = sorted(
+    name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "mcpea_spec")
+)
+
+
+def test_every_hook_has_a_test() -> None:
+    tested = {name.removeprefix("test_hook_") for name in globals() if name.startswith("test_hook_")}
+    assert set(HOOKS) <= tested, f"hooks without a test_hook_<name>: {sorted(set(HOOKS) - tested)}"
+    assert HOOKS, "no hookspecs found"
+
+
+def test_every_hook_is_documented_with_its_exact_signature() -> None:
+    doc = (ROOT / "docs" / "plugin-hooks.md").read_text()
+    for name in HOOKS:
+        fn = getattr(hookspecs, name)
+        prefix = "async def" if inspect.iscoroutinefunction(fn) else "def"
+        signature = f"{prefix} {name}{inspect.signature(fn, eval_str=False)}".replace("'", "")
+        assert re.search(rf"^## `{re.escape(name)}`$", doc, re.M), f"no heading for hook {name}"
+        assert signature in doc, f"docs/plugin-hooks.md lacks the exact signature: {signature}"
+
+
+def test_hook_settings_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.setenv("GREETING_SECRET", "s3cr3t-value")
+    config = HubConfig.model_validate(
+        {"plugins": {"example": {"greeting": "Ahoy", "api_key": {"env": "GREETING_SECRET"}}}}
+    )
+    hub = Hub(config).load()
+    settings = hub.settings["example"]
+    assert isinstance(settings, example.Settings)
+    assert settings.greeting == "Ahoy"
+    assert isinstance(settings.api_key, SecretStr) and settings.api_key.get_secret_value() == "s3cr3t-value"
+    assert "s3cr3t-value" not in repr(settings)
+
+
+async def test_hook_register_tools() -> None:
+    example.EVENTS.clear()
+    config = HubConfig.model_validate({"plugins": {"example": {"greeting": "Ahoy"}}})
+    async with Hub(config) as hub:
+        result = await hub.call_tool("example_echo_text", {"text": "x"})
+    assert example.EVENTS[0] == "register_tools"
+    assert result.structured_content == {"echoed": "Ahoy: x", "length": 1}
+
+
+def test_hook_register_resources() -> None:
+    hub = Hub().load()
+    assert hub.resources["example://readme"].plugin == "example"
+    assert hub.templates["example://items/{item_id}"].match("example://items/7") == {"item_id": "7"}
+
+
+def test_hook_register_prompts() -> None:
+    hub = Hub().load()
+    assert hub.prompts["example_greet"].plugin == "example"
+
+
+async def test_hook_startup() -> None:
+    example.EVENTS.clear()
+    hub = Hub()
+    await hub.start()
+    assert "startup" in example.EVENTS and hub.ready
+    await hub.stop()
+
+
+async def test_hook_shutdown() -> None:
+    example.EVENTS.clear()
+    async with Hub():
+        assert "shutdown" not in example.EVENTS
+    assert example.EVENTS[-1] == "shutdown"
+
+
+async def test_hook_wrap_tool_call() -> None:
+    """Wrappers see every call (valid or not) and its outcome; the example wrapper records both."""
+    example.EVENTS.clear()
+    async with Hub() as hub:
+        await hub.call_tool("example_echo_text", {"text": "x"})
+        await hub.call_tool("example_echo_text", {"text": 1})
+        await hub.call_tool("example_fail_tool", {"message": "no"})
+    calls = [e for e in example.EVENTS if e.startswith(("before:", "after:"))]
+    assert calls == [
+        "before:example_echo_text",
+        "after:example_echo_text:success",
+        "before:example_echo_text",
+        "after:example_echo_text:invalid_input",
+        "before:example_fail_tool",
+        "after:example_fail_tool:tool_error",
+    ]
+
+
+async def test_hook_wrap_tool_call_can_refuse_and_nests() -> None:
+    order: list[str] = []
+
+    class Deny:
+        @hookimpl(wrapper=True)
+        def wrap_tool_call(self, call: Any) -> Any:
+            inner = yield
+            order.append("deny-wrapper")
+            if call.name == "example_fail_tool":
+                inner.close()  # never awaited: the tool must not run
+                return Hub.refuse(PolicyDenied("no failing today", policy="test"))
+            return inner
+
+    async with Hub(plugins=[("deny", Deny())]) as hub:
+        refused = await hub.call_tool("example_fail_tool", {"message": "ran anyway"})
+        allowed = await hub.call_tool("example_echo_text", {"text": "x"})
+    assert refused.is_error and refused.content[0].text == "no failing today"  # type: ignore[union-attr]
+    assert not allowed.is_error
+    assert order == ["deny-wrapper", "deny-wrapper"]
+
+
+async def test_hook_tool_visible() -> None:
+    hub = Hub().load()
+    hidden = Principal(id="hidden-from-crash", kind="user")
+    assert "example_crash_tool" in [t.name for t in hub.visible_tools()]
+    assert "example_crash_tool" not in [t.name for t in hub.visible_tools(hidden)]
+    from mcpea_core import UnknownToolError
+
+    with pytest.raises(UnknownToolError):
+        await hub.call_tool("example_crash_tool", {}, principal=hidden)
+
+
