@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
 
@@ -79,7 +80,7 @@ class HubConfig(_Section):
         return self.plugins.get(name)
 
 
-def _describe(error: dict[str, Any]) -> tuple[str, str]:
+def _describe(error: ErrorDetails) -> tuple[str, str]:
     key = ".".join(str(part) for part in error["loc"])
     return key, error["msg"]
 
