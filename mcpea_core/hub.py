@@ -18,7 +18,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import mcp_types as types
+from mcp.shared.exceptions import MCPError
 
 from .config import HubConfig, load_config, validate_section
 from .context import Principal, ToolCall, ToolContext, ToolOutcome, local_principal
@@ -232,6 +234,12 @@ class Hub:
             outcome: ToolOutcome = await awaitable
         except ToolError as exc:  # a wrapper refused the call before awaiting anything
             return ToolOutcome(error_result(str(exc)), "denied", exc)
+        except (MCPError, anyio.get_cancelled_exc_class()):
+            raise
+        except Exception as exc:  # a broken wrapper must not take the connection down
+            logger.exception("a wrap_tool_call wrapper failed on %s (call %s)", call.name, call.call_id)
+            message = f"Tool {call.name!r} failed in the hub ({type(exc).__name__}); call id {call.call_id}."
+            return ToolOutcome(error_result(message), "crash", exc)
         return outcome
 
     async def call_tool(

@@ -135,3 +135,17 @@ async def test_hook_tool_visible() -> None:
         await hub.call_tool("example_crash_tool", {}, principal=hidden)
 
 
+
+
+async def test_hook_wrap_tool_call_broken_wrapper_is_contained() -> None:
+    class Broken:
+        @hookimpl(wrapper=True)
+        def wrap_tool_call(self, call: Any) -> Any:
+            inner = yield
+            inner.close()
+            raise KeyError("bug in a wrapper")
+
+    async with Hub(plugins=[("broken", Broken())]) as hub:
+        result = await hub.call_tool("example_echo_text", {"text": "x"})
+    assert result.is_error
+    assert "KeyError" in result.content[0].text and "bug in a wrapper" not in result.content[0].text  # type: ignore[union-attr]
