@@ -186,7 +186,7 @@ def tools(config: str | None, as_json: bool) -> None:
                 "plugin": t.plugin,
                 "title": t.title,
                 "description": t.description,
-                "inputSchema": t.input_schema,
+                "inputSchema": hub.published_schema(t),
                 "outputSchema": t.output_schema,
                 "annotations": t.annotations.to_wire(),
             }

@@ -103,6 +103,23 @@ def register_prompts(register: RegisterPrompt, settings: BaseModel | None) -> No
     """
 
 
+@hookspec
+def tool_extra_arguments(tool: Tool) -> type[BaseModel] | None:
+    """Offer arguments that the hub adds to ``tool``'s input schema ("enhance").
+
+    Called once per plugin for every registered tool, at start-up after all
+    ``register_*`` hooks. Return a pydantic model whose fields (all optional)
+    are merged into the tool's published input schema, such as the
+    notification plugin's ``notify``. On each call the core takes these
+    arguments out before the tool's own model validates the rest, validates
+    them against this model (a bad value is reported like any invalid
+    argument, naming the field), and leaves the result in
+    ``call.hub_params[<plugin name>]`` for the plugin's ``wrap_tool_call``
+    wrapper. A field name offered by two plugins, or one the tool already
+    has, stops start-up. ``None``: nothing to add to this tool.
+    """
+
+
 # --- Lifecycle -------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ application, or talk to it in-process with ``hub.client()``.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -67,6 +68,8 @@ class Hub:
         self.templates: dict[str, ResourceTemplate] = {}
         self.prompts: dict[str, Prompt] = {}
         self.settings: dict[str, BaseModel | None] = {}
+        self.extra_models: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {}
+        self._schemas: dict[str, dict[str, Any]] = {}
         self._extra_plugins = plugins
         self._load_entrypoints = load_entrypoints
         self._loaded = False
@@ -89,6 +92,7 @@ class Hub:
             self.host.load_entry_points(chosen_plugins(self.config.hub.plugins), strict=self.strict)
         self._load_settings()
         self._collect()
+        self._collect_extra_arguments()
         self._loaded = True
         return self
 
@@ -125,6 +129,43 @@ class Hub:
                     impl, register=lambda p: self._add_prompt(plugin, p), settings=self.settings.get(plugin)
                 ),
             )
+
+    def _collect_extra_arguments(self) -> None:
+        impls = list(self.host.implementations("tool_extra_arguments"))
+        for tool in self.tools.values():
+            offered: list[tuple[str, type[BaseModel]]] = []
+            taken = set(tool.input_model.model_fields)
+            for plugin, impl in impls:
+                model = self.host.call_impl(impl, tool=tool)
+                if model is None:
+                    continue
+                clash = taken & set(model.model_fields)
+                if clash:
+                    raise RegistrationError(
+                        f"plugin {plugin!r} adds argument(s) {sorted(clash)} to tool {tool.name!r}, "
+                        "which already has them",
+                        plugin=plugin,
+                    )
+                taken |= set(model.model_fields)
+                offered.append((plugin, model))
+            if offered:
+                self.extra_models[tool.name] = tuple(offered)
+
+    def published_schema(self, tool: Tool) -> dict[str, Any]:
+        """The input schema clients see: the tool's own plus arguments plugins added."""
+        schema = self._schemas.get(tool.name)
+        if schema is None:
+            schema = tool.input_schema
+            extras = self.extra_models.get(tool.name)
+            if extras:
+                schema = copy.deepcopy(schema)
+                for _, model in extras:
+                    extra = model.model_json_schema(mode="validation")
+                    schema.setdefault("properties", {}).update(extra.get("properties", {}))
+                    if "$defs" in extra:
+                        schema.setdefault("$defs", {}).update(extra["$defs"])
+            self._schemas[tool.name] = schema
+        return schema
 
     def _guard(self, plugin: str, action: Any) -> None:
         try:
@@ -229,6 +270,13 @@ class Hub:
         """Run a prepared call through every ``wrap_tool_call`` wrapper and the tool."""
         if call.context is None:
             call.context = ToolContext(call, settings=self.settings.get(call.tool.plugin))
+        extras = self.extra_models.get(call.tool.name)
+        if extras:
+            call.extra_models = extras
+            for _, model in extras:
+                for name in model.model_fields:
+                    if name in call.arguments:
+                        call.hub_arguments[name] = call.arguments.pop(name)
         try:
             awaitable = self.host.pm.hook.wrap_tool_call(call=call)
             outcome: ToolOutcome = await awaitable

@@ -90,12 +90,27 @@ async def invoke(tool: Tool, call: ToolCall) -> Any:
     return await anyio.to_thread.run_sync(functools.partial(tool.fn, *args, **kwargs), abandon_on_cancel=True)
 
 
+def validate(call: ToolCall) -> list[FieldProblem]:
+    """Validate the tool's own arguments and those plugins added; every problem, not just the first."""
+    problems: list[FieldProblem] = []
+    try:
+        call.params = call.tool.input_model.model_validate(call.arguments)
+    except ValidationError as exc:
+        problems += field_problems(exc)
+    for plugin, model in call.extra_models:
+        fields = {k: v for k, v in call.hub_arguments.items() if k in model.model_fields}
+        try:
+            call.hub_params[plugin] = model.model_validate(fields)
+        except ValidationError as exc:
+            problems += field_problems(exc)
+    return problems
+
+
 async def execute(call: ToolCall) -> ToolOutcome:
     tool = call.tool
-    try:
-        call.params = tool.input_model.model_validate(call.arguments)
-    except ValidationError as exc:
-        invalid = InvalidArguments(tool.name, field_problems(exc))
+    problems = validate(call)
+    if problems:
+        invalid = InvalidArguments(tool.name, problems)
         return ToolOutcome(error_result(str(invalid)), "invalid_input", invalid)
     try:
         value = await invoke(tool, call)

@@ -149,3 +149,45 @@ async def test_hook_wrap_tool_call_broken_wrapper_is_contained() -> None:
         result = await hub.call_tool("example_echo_text", {"text": "x"})
     assert result.is_error
     assert "KeyError" in result.content[0].text and "bug in a wrapper" not in result.content[0].text  # type: ignore[union-attr]
+
+
+async def test_hook_tool_extra_arguments() -> None:
+    """A plugin adds `notify` to every tool; the tool never sees it, the plugin's wrapper does."""
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class NotifyArgs(BaseModel):
+        notify: Literal["ops", "payments"] | None = None
+
+    seen: list[Any] = []
+
+    class Notifier:
+        @hookimpl
+        def tool_extra_arguments(self, tool: Any) -> type[BaseModel] | None:
+            return NotifyArgs if tool.plugin == "example" else None
+
+        @hookimpl(wrapper=True)
+        def wrap_tool_call(self, call: Any) -> Any:
+            inner = yield
+
+            async def after() -> Any:
+                outcome = await inner
+                seen.append(call.hub_params.get("notifier"))
+                return outcome
+
+            return after()
+
+    hub = Hub(plugins=[("notifier", Notifier())])
+    async with hub.client() as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+        ok = await client.call_tool("example_echo_text", {"text": "x", "notify": "ops"})
+        bad = await client.call_tool("example_echo_text", {"text": 5, "notify": "https://evil.example"})
+    schema = listed["example_echo_text"].input_schema
+    assert schema["properties"]["notify"]["anyOf"][0]["enum"] == ["ops", "payments"]
+    assert "notify" not in schema.get("required", [])
+    assert "notify" not in hub.tools["example_echo_text"].input_schema["properties"]
+    assert ok.structured_content == {"echoed": "Hello: x", "length": 1}
+    assert seen[0] == NotifyArgs(notify="ops")
+    text = bad.content[0].text  # type: ignore[union-attr]
+    assert bad.is_error and "- text: Input should be a valid string" in text and "- notify: " in text
