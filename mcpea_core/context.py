@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,7 +51,9 @@ class ToolCall:
     idempotency keys from. ``arguments`` are the raw arguments as received;
     ``params`` the validated input model once validation has run.
     ``upstream`` collects what connectors report (vendor request ids,
-    idempotency keys) for the audit record.
+    idempotency keys) for the audit record. ``hub_arguments`` are the
+    arguments plugins added through ``tool_extra_arguments`` (taken out of
+    ``arguments``), ``hub_params`` their validated models by plugin name.
     """
 
     tool: Tool
@@ -63,6 +65,9 @@ class ToolCall:
     params: BaseModel | None = None
     upstream: dict[str, list[str]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    hub_arguments: dict[str, Any] = field(default_factory=dict)
+    hub_params: dict[str, BaseModel] = field(default_factory=dict)
+    extra_models: tuple[tuple[str, type[BaseModel]], ...] = ()
     context: ToolContext | None = None
 
     @property
@@ -100,12 +105,14 @@ class ToolContext:
         session: Any = None,
         request_id: types.RequestId | None = None,
         min_log_level: LogLevel = "debug",
+        close_sse_stream: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.call = call
         self.settings = settings
         self._session = session
         self._request_id = request_id
         self._min_level = _LEVELS.index(min_log_level)
+        self._close_sse_stream = close_sse_stream
 
     @property
     def call_id(self) -> str:
@@ -165,6 +172,21 @@ class ToolContext:
             [message], max_tokens=max_tokens, related_request_id=self._request_id
         )
         return result
+
+    async def close_sse_stream(self) -> bool:
+        """Close this call's SSE response stream; the client reconnects and resumes it.
+
+        For long calls over Streamable HTTP (SEP-1699 polling): the call keeps
+        running, what it sends meanwhile is kept by the server's event store and
+        replayed when the client reconnects with ``Last-Event-ID``. Returns
+        ``False`` (and does nothing) when that is not possible: stdio or
+        in-process calls, a server without an event store, a client older than
+        protocol 2025-11-25.
+        """
+        if self._close_sse_stream is None:
+            return False
+        await self._close_sse_stream()
+        return True
 
     def client_supports(self, capability: Literal["elicitation", "sampling", "roots"]) -> bool:
         if self._session is None:

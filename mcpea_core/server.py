@@ -130,7 +130,7 @@ class HubServer:
                 name=tool.name,
                 title=tool.title,
                 description=tool.description,
-                input_schema=tool.input_schema,
+                input_schema=self.hub.published_schema(tool),
                 output_schema=tool.output_schema,
                 annotations=types.ToolAnnotations.model_validate(tool.annotations.to_wire()),
             )
@@ -158,6 +158,7 @@ class HubServer:
             session=ctx.session,
             request_id=ctx.request_id,
             min_log_level=self.log_levels.get(self._connection(ctx), "debug"),
+            close_sse_stream=getattr(ctx, "close_sse_stream", None),
         )
         outcome = await self.hub.execute(call)
         return outcome.result
