@@ -16,6 +16,7 @@ import mcp_types as types
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from .errors import ToolError
     from .tools import Tool
 
 __all__ = ["Outcome", "Principal", "ToolCall", "ToolContext", "ToolOutcome", "local_principal"]
@@ -68,6 +69,8 @@ class ToolCall:
     hub_arguments: dict[str, Any] = field(default_factory=dict)
     hub_params: dict[str, BaseModel] = field(default_factory=dict)
     extra_models: tuple[tuple[str, type[BaseModel]], ...] = ()
+    refusal: ToolError | None = None
+    hidden: bool = False
     context: ToolContext | None = None
 
     @property
@@ -189,7 +192,8 @@ class ToolContext:
         return True
 
     def client_supports(self, capability: Literal["elicitation", "sampling", "roots"]) -> bool:
-        if self._session is None:
+        """Whether the client declared ``capability`` and this request can carry a server-to-client request."""
+        if self._session is None or not getattr(self._session, "can_send_request", True):
             return False
         caps = self._session.client_capabilities
         return caps is not None and getattr(caps, capability, None) is not None

@@ -120,9 +120,9 @@ class InvalidArguments(ToolError):
 class PolicyDenied(ToolError):
     """A policy refused the call; ``policy`` names which one."""
 
-    def __init__(self, message: str, *, policy: str) -> None:
+    def __init__(self, message: str, *, policy: str, retry_after: float | None = None) -> None:
         self.policy = policy
-        super().__init__(message)
+        super().__init__(message, retry_after=retry_after)
 
 
 class UpstreamError(ToolError):

@@ -184,9 +184,10 @@ def wrap_tool_call(call: ToolCall) -> Awaitable[ToolOutcome]:
                 return outcome
             return timed()
 
-    To refuse a call, return an awaitable that does not await ``inner``
-    (``Hub.refuse(call, PolicyDenied(...))`` builds the outcome). Wrappers
-    nest: the first-registered wrapper is outermost; use ``tryfirst`` /
-    ``trylast`` to order them. ``None`` is never a valid result.
+    To refuse a call, close ``inner`` without awaiting it and return
+    ``Hub.refuse(PolicyDenied(...))``. Wrappers nest in pluggy's order: the
+    last-registered wrapper is outermost; ``tryfirst=True`` makes a wrapper
+    outermost (audit does), ``trylast=True`` innermost (policies do, so audit
+    records their refusals). ``None`` is never a valid result.
     """
     raise NotImplementedError  # pragma: no cover - hookspec

@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 
 from .config import HubConfig, load_config, validate_section
 from .context import Principal, ToolCall, ToolContext, ToolOutcome, local_principal
-from .errors import ConfigError, PluginLoadError, RegistrationError, ToolError, UnknownToolError
+from .errors import ConfigError, PluginLoadError, PolicyDenied, RegistrationError, ToolError, UnknownToolError
 from .pipeline import CoreExecutor, error_result
 from .plugins import PluginHost, PluginInfo, chosen_plugins
 from .resources import Prompt, Resource, ResourceTemplate
@@ -83,7 +83,7 @@ class Hub:
         if self._loaded:
             return self
         self.host.register(CoreExecutor(), "mcpea.core", status="builtin", module=__name__)
-        for builtin_name, builtin in _builtin_plugins():
+        for builtin_name, builtin in _builtin_plugins(self.config):
             self.host.register(builtin, builtin_name, status="builtin", module=type(builtin).__module__)
         for entry in self._extra_plugins:
             name, plugin = entry if isinstance(entry, tuple) else (_plugin_name(entry), entry)
@@ -260,11 +260,42 @@ class Hub:
         hook = self.host.pm.hook.tool_visible
         return [tool for tool in self.tools.values() if False not in hook(tool=tool, principal=who)]
 
+    def is_visible(self, tool: Tool, principal: Principal) -> bool:
+        return False not in self.host.pm.hook.tool_visible(tool=tool, principal=principal)
+
     def get_tool(self, name: str, principal: Principal | None = None) -> Tool:
         tool = self.tools.get(name)
-        if tool is None or False in self.host.pm.hook.tool_visible(tool=tool, principal=principal or local_principal()):
+        if tool is None or not self.is_visible(tool, principal or local_principal()):
             raise UnknownToolError(name)
         return tool
+
+    def new_call(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None,
+        principal: Principal,
+        *,
+        transport: str,
+        session_id: str | None = None,
+    ) -> ToolCall:
+        """Prepare a call; a tool hidden from ``principal`` gets a call that is already refused.
+
+        The refused call still runs through the wrappers (so audit records the
+        denial) and then :meth:`execute` raises ``UnknownToolError``, exactly as
+        for a name that does not exist, so callers learn nothing about hidden tools.
+        """
+        tool = self.tools.get(name)
+        if tool is None:
+            raise UnknownToolError(name)
+        call = ToolCall(
+            tool=tool, arguments=dict(arguments or {}), principal=principal, transport=transport, session_id=session_id
+        )
+        if not self.is_visible(tool, principal):
+            call.hidden = True
+            call.refusal = PolicyDenied(
+                f"Tool {name!r} is not available to principal {principal.id!r}", policy="visibility"
+            )
+        return call
 
     async def execute(self, call: ToolCall) -> ToolOutcome:
         """Run a prepared call through every ``wrap_tool_call`` wrapper and the tool."""
@@ -288,6 +319,8 @@ class Hub:
             logger.exception("a wrap_tool_call wrapper failed on %s (call %s)", call.name, call.call_id)
             message = f"Tool {call.name!r} failed in the hub ({type(exc).__name__}); call id {call.call_id}."
             return ToolOutcome(error_result(message), "crash", exc)
+        if call.hidden:
+            raise UnknownToolError(call.name)
         return outcome
 
     async def call_tool(
@@ -300,9 +333,7 @@ class Hub:
     ) -> types.CallToolResult:
         """Call a tool through the whole pipeline; raises ``UnknownToolError`` for an unknown name."""
         await self.start()
-        who = principal or local_principal()
-        tool = self.get_tool(name, who)
-        call = ToolCall(tool=tool, arguments=dict(arguments or {}), principal=who, transport=transport)
+        call = self.new_call(name, arguments, principal or local_principal(), transport=transport)
         return (await self.execute(call)).result
 
     @staticmethod
@@ -373,9 +404,11 @@ def _plugin_name(plugin: object) -> str:
     return str(name).rsplit(".", 1)[-1]
 
 
-def _builtin_plugins() -> list[tuple[str, object]]:
-    """Built-in plugins other than the executor (audit, policies, ... as they land)."""
-    return []
+def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
+    """Built-in plugins other than the executor: they use the same hooks as everyone else."""
+    from .policy import PolicyPlugin
+
+    return [("mcpea.policy", PolicyPlugin(config.policy))]
 
 
 async def _maybe_await(value: Any) -> Any:

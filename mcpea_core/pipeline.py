@@ -108,6 +108,8 @@ def validate(call: ToolCall) -> list[FieldProblem]:
 
 async def execute(call: ToolCall) -> ToolOutcome:
     tool = call.tool
+    if call.refusal is not None:  # refused before the pipeline ran (a hidden tool): wrappers still see it
+        return ToolOutcome(error_result(str(call.refusal)), "denied", call.refusal)
     problems = validate(call)
     if problems:
         invalid = InvalidArguments(tool.name, problems)

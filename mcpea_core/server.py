@@ -20,7 +20,7 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
-from .context import LogLevel, Principal, ToolCall, ToolContext, local_principal
+from .context import LogLevel, Principal, ToolContext, local_principal
 from .errors import UnknownToolError
 from .resources import Contents, Prompt, PromptMessage
 
@@ -139,19 +139,14 @@ class HubServer:
         return types.ListToolsResult(tools=wire, next_cursor=cursor)
 
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        principal = self.principal(ctx)
+        transport, session_id = self.transport(ctx)
         try:
-            tool = self.hub.get_tool(params.name, principal)
+            call = self.hub.new_call(
+                params.name, params.arguments, self.principal(ctx), transport=transport, session_id=session_id
+            )
         except UnknownToolError as exc:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from None
-        transport, session_id = self.transport(ctx)
-        call = ToolCall(
-            tool=tool,
-            arguments=dict(params.arguments or {}),
-            principal=principal,
-            transport=transport,
-            session_id=session_id,
-        )
+        tool = call.tool
         call.context = ToolContext(
             call,
             settings=self.hub.settings.get(tool.plugin),
@@ -160,7 +155,10 @@ class HubServer:
             min_log_level=self.log_levels.get(self._connection(ctx), "debug"),
             close_sse_stream=getattr(ctx, "close_sse_stream", None),
         )
-        outcome = await self.hub.execute(call)
+        try:
+            outcome = await self.hub.execute(call)
+        except UnknownToolError as exc:  # hidden from this principal: audited, then reported as unknown
+            raise MCPError(types.INVALID_PARAMS, str(exc)) from None
         return outcome.result
 
     # --- resources ---------------------------------------------------------

@@ -191,3 +191,32 @@ async def test_hook_tool_extra_arguments() -> None:
     assert seen[0] == NotifyArgs(notify="ops")
     text = bad.content[0].text  # type: ignore[union-attr]
     assert bad.is_error and "- text: Input should be a valid string" in text and "- notify: " in text
+
+
+async def test_hook_tool_visible_hidden_calls_still_pass_the_wrappers() -> None:
+    """A call to a hidden tool is refused like an unknown tool, but wrappers (audit) see the denial."""
+    from mcpea_core import UnknownToolError
+
+    outcomes: list[tuple[str, str]] = []
+
+    class Recorder:
+        @hookimpl(wrapper=True, tryfirst=True)
+        def wrap_tool_call(self, call: Any) -> Any:
+            inner = yield
+
+            async def record() -> Any:
+                outcome = await inner
+                outcomes.append((call.name, outcome.outcome))
+                return outcome
+
+            return record()
+
+    import mcpea_plugin_example as example
+
+    example.EVENTS.clear()
+    hidden = Principal(id="hidden-from-crash", kind="user")
+    async with Hub(plugins=[("recorder", Recorder())]) as hub:
+        with pytest.raises(UnknownToolError):
+            await hub.call_tool("example_crash_tool", {}, principal=hidden)
+    assert outcomes == [("example_crash_tool", "denied")]
+    assert "after:example_crash_tool:denied" in example.EVENTS
