@@ -67,6 +67,9 @@ class ServerSection(_Section):
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0)
     max_line_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, gt=0, description="stdio: longest JSON line.")
     page_size: int = Field(default=100, ge=1, le=1000, description="Items per tools/resources/prompts page.")
+    max_tool_threads: int = Field(
+        default=100, ge=1, le=10_000, description="Worker threads for sync tools (blocking vendor SDKs)."
+    )
 
 
 class HubConfig(_Section):

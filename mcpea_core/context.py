@@ -6,6 +6,7 @@ a tool function may ask for; ``ToolOutcome`` is what the pipeline returns.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -36,7 +37,9 @@ class Principal:
     claims: Mapping[str, Any] = field(default_factory=dict)
 
 
+@functools.cache
 def local_principal() -> Principal:
+    """The user running the hub: the principal of stdio and in-process calls (looked up once)."""
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry in some containers

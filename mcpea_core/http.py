@@ -4,6 +4,10 @@ DNS-rebinding protection (``Host`` and ``Origin`` checks) is always on: the
 SDK only enables it by itself for apps built for a loopback host, so the hub
 passes its own settings: loopback plus ``[server] allowed_hosts`` /
 ``allowed_origins``. Request bodies over ``[server] max_request_bytes`` get 413.
+
+With an ``[auth]`` section the MCP endpoint needs a bearer JWT or an API key
+(:mod:`mcpea_core.auth`); the health endpoints and the RFC 9728 metadata stay
+open. Without one, the hub warns when it listens beyond loopback.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 if TYPE_CHECKING:
+    from .auth.wiring import HttpAuth
     from .hub import Hub
 
 __all__ = ["build_http_app", "running", "serve_http", "transport_security"]
@@ -67,10 +72,28 @@ async def running(hub: Hub) -> AsyncIterator[None]:
         await hub.stop()
 
 
+def _auth(hub: Hub) -> HttpAuth | None:
+    """The gate for ``[auth]`` (``None`` without one), with the RBAC plugin registered."""
+    from .auth.settings import is_loopback_host
+    from .auth.wiring import HttpAuth, install_rbac, resource_url_for
+
+    install_rbac(hub)
+    section = getattr(hub.config, "auth", None)  # HubConfig's [auth] section, once it has one
+    cfg = hub.config.server
+    if section is None:
+        if not is_loopback_host(cfg.host):
+            logger.warning("serving on %s without [auth]: whoever reaches it can call every tool", cfg.host)
+        return None
+    resource_url = resource_url_for(section, host=cfg.host, port=cfg.port, path=cfg.path)
+    return HttpAuth(section, resource_url=resource_url, resource_name=hub.config.hub.name)
+
+
 def build_http_app(hub: Hub, *, event_store: EventStore | None = None, retry_interval: int | None = None) -> Starlette:
     """The hub's ASGI app; its lifespan starts and stops the hub."""
     cfg = hub.config.server
     server = hub.mcp_server
+    auth = _auth(hub)
+    routes = [*_health_routes(hub), *(auth.routes() if auth else [])]
     app = server.streamable_http_app(
         streamable_http_path=cfg.path,
         json_response=cfg.json_response,
@@ -80,8 +103,10 @@ def build_http_app(hub: Hub, *, event_store: EventStore | None = None, retry_int
         max_request_body_size=cfg.max_request_bytes,
         transport_security=transport_security(cfg.allowed_hosts, cfg.allowed_origins),
         host=cfg.host,
-        custom_starlette_routes=_health_routes(hub),
+        custom_starlette_routes=routes,
     )
+    if auth is not None:
+        auth.protect(app, cfg.path)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -97,14 +122,21 @@ async def serve_http(hub: Hub, host: str, port: int, *, log_level: str = "warnin
     import uvicorn
 
     hub.config.server.host = host
-    app = build_http_app(hub, **app_options)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says TCP; without it every kept-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
     sock.set_inheritable(True)
     bound = sock.getsockname()[1]
+    hub.config.server.port = bound  # built after binding: the default auth resource URL names the port
+    try:
+        app = build_http_app(hub, **app_options)
+    except BaseException:
+        sock.close()
+        raise
     shown = f"[{host}]" if ":" in host else host
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)

@@ -75,6 +75,7 @@ class Hub:
         self._loaded = False
         self._started = False
         self._server: Server[Any] | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
 
     # --- loading -----------------------------------------------------------
 
@@ -82,7 +83,7 @@ class Hub:
         """Load plugins and collect what they register (idempotent, synchronous)."""
         if self._loaded:
             return self
-        self.host.register(CoreExecutor(), "mcpea.core", status="builtin", module=__name__)
+        self.host.register(CoreExecutor(lambda: self.thread_limiter), "mcpea.core", status="builtin", module=__name__)
         for builtin_name, builtin in _builtin_plugins(self.config):
             self.host.register(builtin, builtin_name, status="builtin", module=type(builtin).__module__)
         for entry in self._extra_plugins:
@@ -239,6 +240,13 @@ class Hub:
                 await _maybe_await(self.host.call_impl(impl, hub=self))
             except Exception:
                 logger.exception("plugin %r failed at shutdown", plugin)
+
+    @property
+    def thread_limiter(self) -> anyio.CapacityLimiter:
+        """Worker threads for sync tools and plugin functions (``[server] max_tool_threads``)."""
+        if self._limiter is None:  # created lazily: a limiter needs a running event loop
+            self._limiter = anyio.CapacityLimiter(self.config.server.max_tool_threads)
+        return self._limiter
 
     @property
     def ready(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import anyio
@@ -81,13 +81,15 @@ def to_result(tool: Tool, value: Any) -> types.CallToolResult:
     return types.CallToolResult(content=[_content(value)])
 
 
-async def invoke(tool: Tool, call: ToolCall) -> Any:
+async def invoke(tool: Tool, call: ToolCall, limiter: anyio.CapacityLimiter | None = None) -> Any:
     """Run the tool function: async ones on the loop, sync ones in a worker thread."""
     args: list[Any] = [call.params] if tool.wants_params else []
     kwargs: dict[str, Any] = {tool.context_arg: call.context} if tool.context_arg else {}
     if tool.is_async:
         return await tool.fn(*args, **kwargs)
-    return await anyio.to_thread.run_sync(functools.partial(tool.fn, *args, **kwargs), abandon_on_cancel=True)
+    return await anyio.to_thread.run_sync(
+        functools.partial(tool.fn, *args, **kwargs), abandon_on_cancel=True, limiter=limiter
+    )
 
 
 def validate(call: ToolCall) -> list[FieldProblem]:
@@ -106,7 +108,7 @@ def validate(call: ToolCall) -> list[FieldProblem]:
     return problems
 
 
-async def execute(call: ToolCall) -> ToolOutcome:
+async def execute(call: ToolCall, limiter: anyio.CapacityLimiter | None = None) -> ToolOutcome:
     tool = call.tool
     if call.refusal is not None:  # refused before the pipeline ran (a hidden tool): wrappers still see it
         return ToolOutcome(error_result(str(call.refusal)), "denied", call.refusal)
@@ -115,7 +117,7 @@ async def execute(call: ToolCall) -> ToolOutcome:
         invalid = InvalidArguments(tool.name, problems)
         return ToolOutcome(error_result(str(invalid)), "invalid_input", invalid)
     try:
-        value = await invoke(tool, call)
+        value = await invoke(tool, call, limiter)
         return ToolOutcome(to_result(tool, value), "success")
     except PolicyDenied as exc:
         return ToolOutcome(error_result(str(exc)), "denied", exc)
@@ -130,8 +132,16 @@ async def execute(call: ToolCall) -> ToolOutcome:
 
 
 class CoreExecutor:
-    """Built-in plugin that runs the tool at the heart of ``wrap_tool_call``."""
+    """Built-in plugin that runs the tool at the heart of ``wrap_tool_call``.
+
+    ``limiter`` returns the capacity limiter for sync tools' worker threads
+    (the hub's own, sized by ``[server] max_tool_threads``), or ``None`` for
+    anyio's default of 40.
+    """
+
+    def __init__(self, limiter: Callable[[], anyio.CapacityLimiter | None] = lambda: None) -> None:
+        self._limiter = limiter
 
     @hookimpl(trylast=True)
     def wrap_tool_call(self, call: ToolCall) -> Awaitable[ToolOutcome]:
-        return execute(call)
+        return execute(call, self._limiter())

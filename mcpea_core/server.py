@@ -8,6 +8,8 @@ prompt, a missing prompt argument); every failure of a tool becomes a
 from __future__ import annotations
 
 import base64
+import functools
+import inspect
 import json
 import logging
 import warnings
@@ -28,14 +30,13 @@ if TYPE_CHECKING:
     from mcp.server.context import ServerRequestContext
 
     from .hub import Hub
+    from .tools import Tool
 
 __all__ = ["build_server"]
 
 logger = logging.getLogger("mcpea.server")
 RESOURCE_NOT_FOUND = -32002
 _T = TypeVar("_T")
-
-Ctx = "ServerRequestContext[Any, Any]"
 
 
 def _page(items: Sequence[_T], cursor: str | None, size: int) -> tuple[Sequence[_T], str | None]:
@@ -53,14 +54,12 @@ def _page(items: Sequence[_T], cursor: str | None, size: int) -> tuple[Sequence[
     return items[start:end], next_cursor
 
 
-async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+async def _run(limiter: anyio.CapacityLimiter, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Call a plugin function: async ones directly, sync ones in a worker thread."""
-    import functools
-    import inspect
-
     if inspect.iscoroutinefunction(inspect.unwrap(fn)):
         return await fn(*args, **kwargs)
-    result = await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), abandon_on_cancel=True)
+    call = functools.partial(fn, *args, **kwargs)
+    result = await anyio.to_thread.run_sync(call, abandon_on_cancel=True, limiter=limiter)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -99,6 +98,7 @@ class HubServer:
         self.page_size = hub.config.server.page_size
         self.log_levels: weakref.WeakKeyDictionary[Any, LogLevel] = weakref.WeakKeyDictionary()
         self.subscriptions: dict[str, dict[int, Any]] = {}
+        self._wire_tools: dict[str, types.Tool] = {}
         self.stdio = False
 
     # --- who and how -------------------------------------------------------
@@ -125,8 +125,13 @@ class HubServer:
     async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         tools = self.hub.visible_tools(self.principal(ctx))
         page, cursor = _page(tools, params.cursor if params else None, self.page_size)
-        wire = [
-            types.Tool(
+        return types.ListToolsResult(tools=[self._wire_tool(tool) for tool in page], next_cursor=cursor)
+
+    def _wire_tool(self, tool: Tool) -> types.Tool:
+        # Tools are fixed once the hub has loaded, so each wire definition is built once.
+        wire = self._wire_tools.get(tool.name)
+        if wire is None:
+            wire = types.Tool(
                 name=tool.name,
                 title=tool.title,
                 description=tool.description,
@@ -134,9 +139,13 @@ class HubServer:
                 output_schema=tool.output_schema,
                 annotations=types.ToolAnnotations.model_validate(tool.annotations.to_wire()),
             )
-            for tool in page
-        ]
-        return types.ListToolsResult(tools=wire, next_cursor=cursor)
+            self._wire_tools[tool.name] = wire
+        return wire
+
+    def input_schema(self, name: str) -> dict[str, Any] | None:
+        """For the SDK's header validation on 2026-07-28: saves running tools/list before each call."""
+        tool = self.hub.tools.get(name)
+        return self.hub.published_schema(tool) if tool is not None else None
 
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         transport, session_id = self.transport(ctx)
@@ -190,11 +199,12 @@ class HubServer:
         uri = str(params.uri)
         resource = self.hub.resources.get(uri)
         if resource is not None:
-            return types.ReadResourceResult(contents=_contents(uri, resource.mime_type, await _run(resource.read)))
+            value = await _run(self.hub.thread_limiter, resource.read)
+            return types.ReadResourceResult(contents=_contents(uri, resource.mime_type, value))
         for template in self.hub.templates.values():
             variables = template.match(uri)
             if variables is not None:
-                value = await _run(template.read, **variables)
+                value = await _run(self.hub.thread_limiter, template.read, **variables)
                 if value is None:
                     break
                 return types.ReadResourceResult(contents=_contents(uri, template.mime_type, value))
@@ -257,7 +267,7 @@ class HubServer:
             problems = [f"missing required argument {m!r}" for m in missing]
             problems += [f"unknown argument {u!r}" for u in unknown]
             raise MCPError(types.INVALID_PARAMS, f"Prompt {prompt.name!r}: " + "; ".join(problems))
-        rendered = await _run(prompt.render, **arguments)
+        rendered = await _run(self.hub.thread_limiter, prompt.render, **arguments)
         messages = [rendered] if isinstance(rendered, str | PromptMessage) else list(rendered)
         return types.GetPromptResult(
             description=prompt.description, messages=[_prompt_message(m) for m in messages]
@@ -273,7 +283,8 @@ class HubServer:
             completer = template.complete if template else None
         values: list[str] = []
         if completer is not None:
-            values = list(await _run(completer, params.argument.name, params.argument.value))
+            argument = params.argument
+            values = list(await _run(self.hub.thread_limiter, completer, argument.name, argument.value))
         return types.CompleteResult(
             completion=types.Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
         )
@@ -295,6 +306,7 @@ def build_server(hub: Hub) -> Server[Any]:
             hub.config.hub.name,
             version=_version(),
             instructions="MC-PEA hub: tools from the installed connector plugins.",
+            get_tool_input_schema=handlers.input_schema,
             on_list_tools=handlers.list_tools,
             on_call_tool=handlers.call_tool,
             on_list_resources=handlers.list_resources,

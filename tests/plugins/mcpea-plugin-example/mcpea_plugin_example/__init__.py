@@ -7,6 +7,7 @@ that each hook ran, with what, and in which order.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 import anyio
@@ -23,7 +24,7 @@ from mcpea_core import (
     hookimpl,
 )
 
-EVENTS: list[str] = []
+EVENTS: deque[str] = deque(maxlen=1000)  # bounded: benchmarks call these tools thousands of times
 
 
 class Settings(BaseModel):
@@ -49,8 +50,8 @@ class Fail(BaseModel):
     message: str
 
 
-def example_echo_text(params: Echo, ctx: ToolContext) -> EchoOut:
-    """Echo the text back, `times` times. A sync tool: runs in a worker thread."""
+async def example_echo_text(params: Echo, ctx: ToolContext) -> EchoOut:
+    """Echo the text back, `times` times. An async tool: runs on the event loop."""
     settings = ctx.settings
     prefix = settings.greeting if isinstance(settings, Settings) else "Hello"
     text = " ".join([params.text] * params.times)
