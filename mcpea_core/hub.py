@@ -107,10 +107,16 @@ class Hub:
             if models.get(name) is None:
                 raise ConfigError("this plugin takes no settings", path=path, key=f"plugins.{name}")
         for name, model in models.items():
-            if model is not None:
-                self.settings[name] = validate_section(
-                    model, self.config.plugin_settings(name), path=path, key=f"plugins.{name}"
-                )
+            if model is None:
+                continue
+            raw = self.config.plugin_settings(name)
+            try:
+                self.settings[name] = validate_section(model, raw, path=path, key=f"plugins.{name}")
+            except ConfigError as exc:
+                if raw is not None or self.strict:
+                    raise  # the operator wrote this table: a mistake in it must not pass quietly
+                # Installed but never configured: leave it out rather than take the hub down.
+                self.host.fail(name, f"not configured: {exc} (add a [plugins.{name}] table to mcpea.toml)")
 
     def _collect(self) -> None:
         for plugin, impl in self.host.implementations("register_tools"):

@@ -98,6 +98,16 @@ class PluginHost:
             raise PluginLoadError(f"plugin {name!r}: {exc}", plugin=name) from exc
         self.infos[name] = PluginInfo(name=name, status=status, hooks=self.hook_names(plugin), **info)
 
+    def fail(self, name: str, error: str) -> None:
+        """Take a registered plugin out again (its hooks stop being called) and record why."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        info = self.infos.get(name)
+        if info is not None:
+            info.status, info.error = "failed", error
+        logger.warning("plugin %r left out: %s", name, error)
+
     def hook_names(self, plugin: object) -> list[str]:
         return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
 

@@ -102,3 +102,38 @@ def test_invalid_secret_value_is_not_echoed(tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(ConfigError) as info:
         Hub(path).load()
     assert "12345" not in str(info.value) and info.value.key == "plugins.example.api_key"
+
+
+def test_unconfigured_plugin_with_required_settings_is_left_out(
+    monkeypatch: pytest.MonkeyPatch, make_dist: Callable[..., Path]
+) -> None:
+    make_dist(
+        "needy",
+        '''
+        from pydantic import BaseModel, SecretStr
+        from mcpea_core import hookimpl
+
+        class Settings(BaseModel):
+            token: SecretStr
+
+        @hookimpl
+        def settings_model():
+            return Settings
+
+        def needy_get_thing() -> str:
+            """Return a thing that needs the token."""
+            return "x"
+
+        @hookimpl
+        def register_tools(register):
+            register(needy_get_thing)
+        ''',
+    )
+    monkeypatch.setenv("MCPEA_LOAD_PLUGINS", "needy,example")
+    hub = Hub().load()
+    info = {i.name: i for i in hub.plugins()}["needy"]
+    assert info.status == "failed"
+    assert "not configured" in (info.error or "") and "plugins.needy.token" in (info.error or "")
+    assert "needy_get_thing" not in hub.tools and "example_echo_text" in hub.tools
+    with pytest.raises(ConfigError, match="plugins.needy.token"):
+        Hub(strict=True).load()

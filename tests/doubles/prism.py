@@ -10,9 +10,10 @@ project wrote either side of that contract.
 
 The description is trimmed to the operations in ``select/<vendor>.ops`` (extend
 that list as a connector grows) with the shared kit's ``trim_openapi.py``,
-cached per process, and Prism listens on a free loopback port. When
-``../shared`` or ``node_modules`` is missing, the caller's test is skipped with
-the reason; CI always has both.
+adapted by the vendor's ``AFTER_TRIM`` step if it has one (Slack's 2020
+Swagger 2.0 needs the kit's ``slack_normalize.py``), cached per process, and
+Prism listens on a free loopback port. When ``../shared`` or ``node_modules``
+is missing, the caller's test is skipped with the reason; CI always has both.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,7 +46,40 @@ SPECS: dict[str, tuple[str, list[str]]] = {
     ),
     "github": ("github/api.github.com.json", ["--replace", "https://api.github.com={base}"]),
     "keycloak": ("keycloak/keycloak-26.x-openapi.json", ["--overlay", str(HERE / "keycloak-overlay.json")]),
+    "slack": ("slack/slack_web_openapi_v2.json", []),
 }
+
+# Where slack_sdk's transport differs from what slack_normalize.py models (Slack accepts both): it
+# sends these POST methods' arguments as query parameters, and booleans in a query string as 1 or 0.
+SLACK_QUERY_POSTS = ("/api.test", "/chat.delete", "/reactions.add")
+SLACK_QUERY_BOOLEAN = {"type": "string", "enum": ["true", "false", "1", "0"]}
+
+
+def _slack(trimmed: Path, out: Path) -> None:
+    """The kit's slack_normalize.py, then the two transport details above."""
+    subprocess.run(
+        [sys.executable, str(SHARED / "doubles" / "slack_normalize.py"), str(trimmed), str(out)],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    doc = json.loads(out.read_text())
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            body = op.pop("requestBody", None) if method == "post" and path in SLACK_QUERY_POSTS else None
+            if body:
+                form = body["content"]["application/x-www-form-urlencoded"]["schema"]
+                required = form.get("required", [])
+                op.setdefault("parameters", []).extend(
+                    {"name": name, "in": "query", "schema": schema, "required": name in required}
+                    for name, schema in form["properties"].items()
+                )
+            for param in op.get("parameters", []):
+                if param["in"] == "query" and param["schema"].get("type") == "boolean":
+                    param["schema"] = dict(SLACK_QUERY_BOOLEAN)
+    out.write_text(json.dumps(doc))
+
+
+# Per vendor, optionally: what turns the trimmed description (first path) into the one Prism serves.
+AFTER_TRIM: dict[str, Callable[[Path, Path], None]] = {"slack": _slack}
 
 
 def require_kit() -> None:
@@ -68,12 +102,16 @@ def _build(vendor: str, base: str) -> Path:
         return _BUILT[key]
     spec, options = SPECS[vendor]
     out = Path(tempfile.mkdtemp(prefix=f"mcpea-{vendor}-")) / f"{vendor}.json"
+    after = AFTER_TRIM.get(vendor)
+    trimmed = out.with_suffix(".trimmed.json") if after else out
     args = [o.format(shared=SHARED, base=base) for o in options]
     subprocess.run(
         [sys.executable, str(SHARED / "doubles" / "trim_openapi.py"), str(SHARED / "specs" / spec),
-         "--select", str(HERE / "select" / f"{vendor}.ops"), *args, "-o", str(out)],
+         "--select", str(HERE / "select" / f"{vendor}.ops"), *args, "-o", str(trimmed)],
         check=True, capture_output=True, text=True, timeout=120,
     )
+    if after:
+        after(trimmed, out)
     _BUILT[key] = out
     return out
 

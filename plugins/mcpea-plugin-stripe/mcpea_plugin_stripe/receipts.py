@@ -1,0 +1,191 @@
+"""Receipts for payments and refunds: text for people, JSON for programs, an MCP resource for both.
+
+A payment or refund tool returns its receipt inside its result (a text block,
+a ``resource_link`` to ``stripe://receipts/{id}`` and the structured JSON) and
+keeps it in the hub's :class:`ReceiptStore`, keyed by the Stripe object id, so
+a client can read it again later. The store lives in memory, per hub, and
+keeps the most recent :data:`MAX_RECEIPTS`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import mcp_types as types
+from pydantic import BaseModel, Field
+
+from mcpea_core import Contents, ResourceTemplate, ToolContext
+
+from .client import settings_of
+from .currencies import format_amount
+
+__all__ = [
+    "MAX_RECEIPTS",
+    "URI_TEMPLATE",
+    "Receipt",
+    "ReceiptStore",
+    "answer",
+    "make_receipt",
+    "respond",
+    "template",
+]
+
+MAX_RECEIPTS = 1000
+URI_TEMPLATE = "stripe://receipts/{id}"
+
+
+class Receipt(BaseModel):
+    """A receipt for one payment intent or refund, as it stood when the tool returned."""
+
+    id: str = Field(description="The Stripe object id: pi_... for a payment, re_... for a refund.")
+    uri: str = Field(description="Where to read this receipt again: stripe://receipts/{id}.")
+    kind: Literal["payment", "refund"]
+    status: str | None = Field(
+        description="Stripe's status of the object, e.g. succeeded, requires_confirmation."
+    )
+    amount: int | None = Field(description="Amount in the currency's smallest unit.")
+    currency: str | None
+    amount_display: str | None = Field(description="The amount for people, e.g. 'USD 10.50'.")
+    customer: str | None = None
+    payment_intent: str | None = Field(default=None, description="For a refund: the payment it returns.")
+    livemode: bool | None = None
+    issued_at: str = Field(description="When the hub issued this receipt (UTC, ISO 8601).")
+    call_id: str = Field(description="The hub's id of the tool call, as in the audit record.")
+    request_ids: list[str] = Field(default_factory=list, description="Stripe's request ids for the call.")
+    idempotency_key: str | None = Field(default=None, description="The Idempotency-Key sent with the write.")
+    text: str = Field(description="The receipt as plain text.")
+
+
+def make_receipt(kind: Literal["payment", "refund"], obj: Any, ctx: ToolContext) -> Receipt:
+    """A receipt for the SDK object ``obj`` (a PaymentIntent or a Refund) returned within call ``ctx``."""
+    data: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    amount, currency = data.get("amount"), data.get("currency")
+    display = (
+        format_amount(amount, currency) if isinstance(amount, int) and isinstance(currency, str) else None
+    )
+    upstream = ctx.call.upstream
+    keys = upstream.get("idempotency_keys", [])
+    customer = data.get("customer")
+    intent = data.get("payment_intent")
+    fields: dict[str, Any] = {
+        "id": str(data["id"]),
+        "uri": URI_TEMPLATE.format(id=data["id"]),
+        "kind": kind,
+        "status": data.get("status"),
+        "amount": amount,
+        "currency": currency,
+        "amount_display": display,
+        "customer": customer if isinstance(customer, str) or customer is None else customer.get("id"),
+        "payment_intent": intent if isinstance(intent, str) or intent is None else intent.get("id"),
+        "livemode": data.get("livemode"),
+        "issued_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "call_id": ctx.call_id,
+        "request_ids": list(upstream.get("request_ids", [])),
+        "idempotency_key": keys[-1] if keys else None,
+    }
+    fields["text"] = _render(fields)
+    return Receipt.model_validate(fields)
+
+
+def _render(fields: dict[str, Any]) -> str:
+    title = "Stripe payment receipt" if fields["kind"] == "payment" else "Stripe refund receipt"
+    mode = {True: "live", False: "test"}.get(fields["livemode"], "unknown")
+    rows = [
+        ("Payment intent" if fields["kind"] == "payment" else "Refund", fields["id"]),
+        ("Refunded payment", fields["payment_intent"]),
+        ("Status", fields["status"]),
+        ("Amount", fields["amount_display"]),
+        ("Customer", fields["customer"]),
+        ("Mode", mode),
+        ("Issued", fields["issued_at"]),
+        ("Stripe request", ", ".join(fields["request_ids"]) or None),
+        ("Idempotency key", fields["idempotency_key"]),
+        ("Hub call", fields["call_id"]),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [title, "=" * len(title)]
+    lines += [f"{label + ':':<{width + 1}} {value}" for label, value in rows if value is not None]
+    return "\n".join(lines)
+
+
+class ReceiptStore:
+    """The most recent receipts by Stripe object id; safe to use from worker threads."""
+
+    def __init__(self, limit: int = MAX_RECEIPTS) -> None:
+        self._items: OrderedDict[str, Receipt] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def put(self, receipt: Receipt) -> None:
+        with self._lock:
+            self._items[receipt.id] = receipt
+            self._items.move_to_end(receipt.id)
+            while len(self._items) > self._limit:
+                self._items.popitem(last=False)
+
+    def get(self, receipt_id: str) -> Receipt | None:
+        with self._lock:
+            return self._items.get(receipt_id)
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(reversed(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def template(store: ReceiptStore) -> ResourceTemplate:
+    """The ``stripe://receipts/{id}`` resource template, reading from ``store``."""
+
+    def read(id: str) -> list[Contents] | None:
+        receipt = store.get(id)
+        if receipt is None:
+            return None
+        uri = receipt.uri
+        return [
+            Contents(uri=uri, text=receipt.model_dump_json(), mime_type="application/json"),
+            Contents(uri=uri, text=receipt.text, mime_type="text/plain"),
+        ]
+
+    return ResourceTemplate(
+        uri_template=URI_TEMPLATE,
+        name="stripe_receipt",
+        description="Receipt of a payment (pi_...) or refund (re_...) made through this hub: JSON and text.",
+        mime_type="application/json",
+        read=read,
+        complete=lambda _argument, partial: [i for i in store.ids() if i.startswith(partial)][:100],
+    )
+
+
+def respond(result: BaseModel, receipt: Receipt | None) -> types.CallToolResult:
+    """The tool result: the receipt's text and a link to it (when there is one), then the JSON."""
+    data = result.model_dump(mode="json")
+    content: list[types.ContentBlock] = []
+    if receipt is not None:
+        content.append(types.TextContent(type="text", text=receipt.text))
+        content.append(
+            types.ResourceLink(
+                type="resource_link",
+                uri=receipt.uri,
+                name=f"receipt {receipt.id}",
+                mime_type="application/json",
+            )
+        )
+    content.append(types.TextContent(type="text", text=json.dumps(data)))
+    return types.CallToolResult(content=content, structured_content=data)
+
+
+def answer(
+    kind: Literal["payment", "refund"], obj: Any, result: BaseModel, ctx: ToolContext, want: bool
+) -> types.CallToolResult:
+    """The result of a payment or refund tool; with ``want``, a receipt issued, kept and attached."""
+    if not want:
+        return respond(result, None)
+    issued = make_receipt(kind, obj, ctx)
+    settings_of(ctx).state.receipts.put(issued)
+    return respond(result.model_copy(update={"receipt": issued}), issued)
