@@ -261,3 +261,211 @@ def claude_desktop(config: str | None, name: str) -> None:
     if config_path:
         entry["env"] = {"MCPEA_CONFIG": os.path.abspath(config_path)}
     click.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
+
+
+# === Plugin kit: `mcpea new`, `mcpea validate`, `mcpea registry`, `mcpea install` ====================
+# Self-contained block (modules: mcpea_core.scaffold, .validate, .registry). Every command imports
+# what it needs when it runs, so `mcpea --help` stays fast.
+
+registry_option = click.option(
+    "--registry", "registry_path", type=click.Path(dir_okay=False), default=None,
+    help="registry.toml to read (default: $MCPEA_REGISTRY, else the checkout's, else the packaged copy).",
+)
+
+
+@main.group(name="new")
+def new_group() -> None:
+    """Create a new plugin from the template shipped with the core."""
+
+
+@new_group.command(name="plugin")
+@click.argument("name")
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+    help="Where to create mcpea-plugin-NAME/.",
+)
+@handle_errors
+def new_plugin(name: str, directory: str) -> None:
+    """Create mcpea-plugin-NAME/: a complete plugin package with one example tool and its tests.
+
+    NAME is lowercase letters and digits, starting with a letter; it becomes
+    the distribution mcpea-plugin-NAME, the package mcpea_plugin_NAME, the
+    entry point NAME and the tool prefix NAME_. An existing directory is
+    never overwritten.
+
+    \b
+    Example:
+      mcpea new plugin acme --dir contrib
+      pip install -e contrib/mcpea-plugin-acme && mcpea validate acme
+    """
+    from pathlib import Path
+
+    from .scaffold import create_plugin
+
+    target = create_plugin(name, Path(directory))
+    click.echo(f"created {target}\n\nnext:\n  pip install -e {target}\n  MCPEA_LOAD_PLUGINS={name} mcpea plugins\n"
+               f"  mcpea validate {name}\n  (cd {target} && pytest)")
+
+
+@main.command(name="validate")
+@click.argument("target", required=False)
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@handle_errors
+def validate_command(target: str | None, config: str | None, as_json: bool) -> None:
+    """Check that a plugin follows the MC-PEA plugin contract; exit 1 if any check fails.
+
+    TARGET is an installed plugin's NAME or a plugin source directory (PATH,
+    which must be installed); without it, the plugin in the current
+    directory, else every installed plugin. Settings come from the config's
+    [plugins.NAME] table; without one, required secrets get placeholders
+    (only read-only, closed-world tools with examples are called).
+
+    \b
+    Checks (pass / warn / fail): naming chain, entry point, settings
+    documented and free of secret defaults, tool names, descriptions,
+    annotations, JSON Schema 2020-12 input and output schemas, no
+    credentials in defaults or examples, and an MCP round trip.
+    """
+    from .config import load_config
+    from .validate.report import render_reports
+    from .validate.runner import validate_target
+    from .validate.target import resolve_targets
+
+    hub_config = load_config(config)
+    reports = [validate_target(t, hub_config.plugin_settings(t.name)) for t in resolve_targets(target)]
+    ok = all(report.ok for report in reports)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "reports": [report.as_dict() for report in reports]}, indent=2))
+    else:
+        render_reports(reports, _console())
+    if not ok:
+        sys.exit(1)
+
+
+@main.group(name="registry")
+def registry_group() -> None:
+    """Browse the plugin registry (registry.toml) and regenerate docs/directory.md."""
+
+
+@registry_group.command(name="list")
+@registry_option
+@click.option("--tier", type=click.Choice(["first-party", "contrib"]), default=None, help="Only this tier.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def registry_list(registry_path: str | None, tier: str | None, as_json: bool) -> None:
+    """List every registered plugin: tier, category, vendor API maturity, description."""
+    from .registry import entries_table, load_registry
+
+    entries = [e for e in load_registry(registry_path).entries() if tier is None or e.tier == tier]
+    if as_json:
+        click.echo(json.dumps([e.model_dump() for e in entries], indent=2))
+    else:
+        _console().print(entries_table(entries, f"{len(entries)} plugins"))
+
+
+@registry_group.command(name="search")
+@click.argument("words", nargs=-1, required=True)
+@registry_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handle_errors
+def registry_search(words: tuple[str, ...], registry_path: str | None, as_json: bool) -> None:
+    """Find plugins whose name, category or description matches every word of the query."""
+    from .registry import entries_table, load_registry, search
+
+    query = " ".join(words)
+    found = search(load_registry(registry_path), query)
+    if as_json:
+        click.echo(json.dumps([e.model_dump() for e in found], indent=2))
+    elif found:
+        _console().print(entries_table(found, f"{len(found)} plugins matching {query!r}"))
+    else:
+        _console(stderr=True).print(f"no plugin matches {query!r}: `mcpea registry list` shows them all")
+        sys.exit(1)
+
+
+@registry_group.command(name="show")
+@click.argument("name")
+@registry_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def registry_show(name: str, registry_path: str | None, as_json: bool) -> None:
+    """Show one plugin: its registry entry, version, installed version and install command."""
+    from rich.markup import escape
+
+    from .registry import details, load_registry
+
+    registry = load_registry(registry_path)
+    info = details(registry, registry.get(name))
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    width = max(len(key) for key in info)
+    for key, value in info.items():
+        _console().print(f"[bold]{key:<{width}}[/]  {escape(str(value if value is not None else '-'))}")
+
+
+@registry_group.command(name="render-directory")
+@registry_option
+@click.option("--check", is_flag=True, help="Do not write: exit 1 if docs/directory.md or registry.toml is stale.")
+@handle_errors
+def registry_render_directory(registry_path: str | None, check: bool) -> None:
+    """Regenerate docs/directory.md from registry.toml and the plugins' pyproject.toml files.
+
+    Also reports where registry.toml disagrees with a plugin's pyproject.toml
+    (distribution, description, entry point, mcpea-core requirement) or
+    misses a plugin under plugins/ or contrib/; those exit 1.
+    """
+    from .registry import check_registry, directory_path, load_registry, render_directory
+
+    registry = load_registry(registry_path)
+    problems = check_registry(registry)
+    target, text = directory_path(registry), render_directory(registry)
+    stale = not target.exists() or target.read_text(encoding="utf-8") != text
+    if check and stale:
+        problems.insert(0, f"{target} is stale: run `mcpea registry render-directory`")
+    elif not check:
+        target.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {target}")
+    for problem in problems:
+        _console(stderr=True).print(f"[red]registry:[/] {problem}", markup=True, highlight=False)
+    if problems:
+        sys.exit(1)
+
+
+@main.command(name="install")
+@click.argument("name")
+@registry_option
+@click.option("--dry-run", is_flag=True, help="Print the pip command instead of running it.")
+@click.option(
+    "--editable/--no-editable", default=True, show_default=True,
+    help="From a checkout: install the plugin's source directory in editable mode.",
+)
+@handle_errors
+def install(name: str, registry_path: str | None, dry_run: bool, editable: bool) -> None:
+    """Install the registered plugin NAME into this hub's own Python environment.
+
+    Runs `python -m pip install` with the interpreter running mcpea: from
+    the plugin's source directory when running from a checkout that has it,
+    else mcpea-plugin-NAME from the package index.
+    """
+    import shlex
+    import subprocess
+
+    from .registry import install_command, load_registry
+
+    registry = load_registry(registry_path)
+    command = install_command(registry, registry.get(name), editable=editable)
+    click.echo(shlex.join(command))
+    if not dry_run:
+        sys.exit(subprocess.run(command, check=False).returncode)
+
+
+def _register_groups() -> None:
+    """Command groups that live next to the features they drive."""
+    from .notify.cli import notify_group
+
+    main.add_command(notify_group)
+
+
+_register_groups()

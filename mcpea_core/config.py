@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from .errors import ConfigError
+from .notify.settings import NotifySettings
 from .policy.settings import PolicySettings
 
 __all__ = ["HubConfig", "HubSection", "ServerSection", "load_config", "resolve_secrets", "validate_section"]
@@ -78,6 +79,7 @@ class HubConfig(_Section):
     hub: HubSection = Field(default_factory=HubSection)
     server: ServerSection = Field(default_factory=ServerSection)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from .context import Principal, ToolCall, ToolOutcome
     from .hub import Hub
+    from .notify.channels import ChannelFactory
     from .resources import Prompt, Resource, ResourceTemplate
     from .tools import Tool
 
@@ -29,7 +30,7 @@ PROJECT = "mcpea"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-__all__ = ["PROJECT", "RegisterPrompt", "RegisterResource", "RegisterTool", "hookimpl", "hookspec"]
+__all__ = ["PROJECT", "RegisterChannel", "RegisterPrompt", "RegisterResource", "RegisterTool", "hookimpl", "hookspec"]
 
 
 class RegisterTool(Protocol):
@@ -48,6 +49,22 @@ class RegisterResource(Protocol):
     """The ``register`` callback of :func:`register_resources`: takes a ``Resource`` or ``ResourceTemplate``."""
 
     def __call__(self, resource: Resource | ResourceTemplate, /) -> None: ...
+
+
+class RegisterChannel(Protocol):
+    """The ``register`` callback of :func:`register_channels`.
+
+    ``register(kind, factory, settings=None)`` declares channel kind ``kind``
+    (lowercase letters, digits, ``-`` and ``_``). The operator configures
+    channels of it as ``[notify.channels."<kind>:<name>"]``; each table is
+    validated against ``settings`` (a pydantic model; ``None``: the table
+    must be empty) and ``factory("<kind>:<name>", validated)`` builds the
+    :class:`~mcpea_core.notify.channels.Channel`.
+    """
+
+    def __call__(
+        self, kind: str, factory: ChannelFactory, /, *, settings: type[BaseModel] | None = None
+    ) -> None: ...
 
 
 class RegisterPrompt(Protocol):
@@ -117,6 +134,28 @@ def tool_extra_arguments(tool: Tool) -> type[BaseModel] | None:
     ``call.hub_params[<plugin name>]`` for the plugin's ``wrap_tool_call``
     wrapper. A field name offered by two plugins, or one the tool already
     has, stops start-up. ``None``: nothing to add to this tool.
+    """
+
+
+# --- Notifications ---------------------------------------------------------
+
+
+@hookspec
+def register_channels(register: RegisterChannel, settings: BaseModel | None) -> None:
+    """Contribute notification channel kinds by calling ``register`` once per kind.
+
+    Called once per plugin when the hub starts (by the notification plugin's
+    ``startup``), with the plugin's own validated settings (``None`` when it
+    has none), so a channel can use the plugin's credentials. A kind
+    registered by two plugins stops start-up naming both. The return value
+    is ignored. The notification plugin registers ``webhook`` and ``log``
+    itself.
+
+    ::
+
+        @hookimpl
+        def register_channels(register, settings):
+            register("slack", lambda name, cfg: SlackChannel(settings.bot_token, name.split(":", 1)[1]))
     """
 
 

@@ -100,7 +100,7 @@ class Hub:
     def _load_settings(self) -> None:
         path = self.config.source
         models = {name: self.host.call_impl(impl) for name, impl in self.host.implementations("settings_model")}
-        for name, raw in self.config.plugins.items():
+        for name in self.config.plugins:
             info = self.host.infos.get(name)
             if info is None or info.status in ("disabled", "failed"):
                 continue
@@ -109,11 +109,11 @@ class Hub:
         for name, model in models.items():
             if model is None:
                 continue
-            raw = self.config.plugin_settings(name)
+            table = self.config.plugin_settings(name)
             try:
-                self.settings[name] = validate_section(model, raw, path=path, key=f"plugins.{name}")
+                self.settings[name] = validate_section(model, table, path=path, key=f"plugins.{name}")
             except ConfigError as exc:
-                if raw is not None or self.strict:
+                if table is not None or self.strict:
                     raise  # the operator wrote this table: a mistake in it must not pass quietly
                 # Installed but never configured: leave it out rather than take the hub down.
                 self.host.fail(name, f"not configured: {exc} (add a [plugins.{name}] table to mcpea.toml)")
@@ -420,9 +420,14 @@ def _plugin_name(plugin: object) -> str:
 
 def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
     """Built-in plugins other than the executor: they use the same hooks as everyone else."""
+    from .notify.plugin import notify_plugin
     from .policy import PolicyPlugin
 
-    return [("mcpea.policy", PolicyPlugin(config.policy))]
+    builtins: list[tuple[str, object]] = [("mcpea.policy", PolicyPlugin(config.policy))]
+    notify = notify_plugin(config.notify)  # None when no channel is configured
+    if notify is not None:
+        builtins.append(("mcpea.notify", notify))
+    return builtins
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -1,0 +1,59 @@
+"""Notifications: tell people and systems when tools ran, through channels, from a durable outbox.
+
+Configured by the ``[notify]`` section of ``mcpea.toml`` (see
+:mod:`mcpea_core.notify.settings`). :class:`NotifyPlugin` adds an optional
+``notify`` argument to every tool (its values: the configured channel
+names), queues one notification per matching route or requested channel
+when a call ends, and delivers them from a background worker with retries
+and dead-lettering. Channel kinds come from plugins (``register_channels``);
+``webhook`` (signed HTTP POST) and ``log`` are built in.
+
+The plugin, the outbox implementations and the channels are imported on
+first use, so that ``mcpea_core.config`` can import the settings cheaply.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .channels import Channel, Delivery, DeliveryError
+from .outbox import Outbox, OutboxEntry
+from .settings import NotifySettings, RetrySettings, RouteRule
+
+if TYPE_CHECKING:
+    from .memory_outbox import MemoryOutbox
+    from .plugin import NotifyPlugin, notify_plugin
+    from .sqlite_outbox import SQLiteOutbox
+    from .webhook import verify_signature
+
+__all__ = [
+    "Channel",
+    "Delivery",
+    "DeliveryError",
+    "MemoryOutbox",
+    "NotifyPlugin",
+    "NotifySettings",
+    "Outbox",
+    "OutboxEntry",
+    "RetrySettings",
+    "RouteRule",
+    "SQLiteOutbox",
+    "notify_plugin",
+    "verify_signature",
+]
+
+_LAZY = {
+    "MemoryOutbox": ".memory_outbox",
+    "NotifyPlugin": ".plugin",
+    "SQLiteOutbox": ".sqlite_outbox",
+    "notify_plugin": ".plugin",
+    "verify_signature": ".webhook",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
