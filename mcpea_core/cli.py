@@ -30,7 +30,9 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    _console(stderr=True).print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    _console(stderr=True).print(f"[bold red]Error:[/] {escape(message)}", markup=True, highlight=False)
     sys.exit(code)
 
 
@@ -463,9 +465,11 @@ def install(name: str, registry_path: str | None, dry_run: bool, editable: bool)
 
 def _register_groups() -> None:
     """Command groups that live next to the features they drive."""
+    from .auth.cli import auth_group
     from .notify.cli import notify_group
 
     main.add_command(notify_group)
+    main.add_command(auth_group)
 
 
 _register_groups()

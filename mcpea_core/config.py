@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from .auth.settings import AuthSection
 from .errors import ConfigError
 from .notify.settings import NotifySettings
 from .policy.settings import PolicySettings
@@ -80,6 +81,9 @@ class HubConfig(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    auth: AuthSection | None = Field(
+        default=None, description="Authentication and RBAC for the HTTP transport; absent: unauthenticated."
+    )
     plugins: dict[str, dict[str, Any]] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
 

@@ -15,6 +15,9 @@ Every error the hub raises on purpose is an ``McpeaError``::
             ├── AuthError         the vendor refused our credentials
             └── RateLimited       the vendor asked us to slow down
 
+At the HTTP edge, ``mcpea_core.auth.failures.AuthFailure`` (an ``McpeaError``)
+becomes a 401, 403 or 503 with a ``WWW-Authenticate`` challenge.
+
 Connectors translate vendor exceptions into ``UpstreamError`` (or a subclass)
 with ``raise ... from exc``; the MCP edge turns every ``ToolError`` into a
 ``CallToolResult`` with ``isError: true`` whose text is the error message, and

@@ -423,7 +423,12 @@ def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
     from .notify.plugin import notify_plugin
     from .policy import PolicyPlugin
 
-    builtins: list[tuple[str, object]] = [("mcpea.policy", PolicyPlugin(config.policy))]
+    from .auth.rbac import RBAC_PLUGIN, RbacPlugin
+
+    builtins: list[tuple[str, object]] = [
+        ("mcpea.policy", PolicyPlugin(config.policy)),
+        (RBAC_PLUGIN, RbacPlugin(config.auth)),
+    ]
     notify = notify_plugin(config.notify)  # None when no channel is configured
     if notify is not None:
         builtins.append(("mcpea.notify", notify))
