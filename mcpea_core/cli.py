@@ -58,9 +58,13 @@ def _hub(config: str | None, **options: Any) -> Any:
 
 
 def _setup_logging(level: str) -> None:
+    from .audit import RedactingFilter
+
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:  # secrets never reach the logs
+        handler.addFilter(RedactingFilter())
 
 
 config_option = click.option("--config", "config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -305,8 +309,9 @@ def new_plugin(name: str, directory: str) -> None:
     from .scaffold import create_plugin
 
     target = create_plugin(name, Path(directory))
-    click.echo(f"created {target}\n\nnext:\n  pip install -e {target}\n  MCPEA_LOAD_PLUGINS={name} mcpea plugins\n"
-               f"  mcpea validate {name}\n  (cd {target} && pytest)")
+    steps = [f"pip install -e {target}", f"MCPEA_LOAD_PLUGINS={name} mcpea plugins", f"mcpea validate {name}",
+             f"(cd {target} && pytest)"]
+    click.echo(f"created {target}\n\nnext:\n" + "".join(f"  {step}\n" for step in steps), nl=False)
 
 
 @main.command(name="validate")
@@ -409,7 +414,9 @@ def registry_show(name: str, registry_path: str | None, as_json: bool) -> None:
 
 @registry_group.command(name="render-directory")
 @registry_option
-@click.option("--check", is_flag=True, help="Do not write: exit 1 if docs/directory.md or registry.toml is stale.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing: exit 1 if docs/directory.md or registry.toml are stale."
+)
 @handle_errors
 def registry_render_directory(registry_path: str | None, check: bool) -> None:
     """Regenerate docs/directory.md from registry.toml and the plugins' pyproject.toml files.

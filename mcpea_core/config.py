@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from .audit.settings import AuditSettings
 from .auth.settings import AuthSection
 from .errors import ConfigError
 from .notify.settings import NotifySettings
@@ -81,6 +82,7 @@ class HubConfig(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     auth: AuthSection | None = Field(
         default=None, description="Authentication and RBAC for the HTTP transport; absent: unauthenticated."
     )

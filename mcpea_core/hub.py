@@ -423,12 +423,16 @@ def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
     from .notify.plugin import notify_plugin
     from .policy import PolicyPlugin
 
+    from .audit import audit_plugin
     from .auth.rbac import RBAC_PLUGIN, RbacPlugin
 
     builtins: list[tuple[str, object]] = [
         ("mcpea.policy", PolicyPlugin(config.policy)),
         (RBAC_PLUGIN, RbacPlugin(config.auth)),
     ]
+    audit = audit_plugin(config.audit)  # None when [audit] store = "off"
+    if audit is not None:
+        builtins.append(("mcpea.audit", audit))
     notify = notify_plugin(config.notify)  # None when no channel is configured
     if notify is not None:
         builtins.append(("mcpea.notify", notify))

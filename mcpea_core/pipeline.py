@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from typing import Any
 
 import anyio
@@ -144,4 +144,22 @@ class CoreExecutor:
 
     @hookimpl(trylast=True)
     def wrap_tool_call(self, call: ToolCall) -> Awaitable[ToolOutcome]:
-        return execute(call, self._limiter())
+        return _Deferred(lambda: execute(call, self._limiter()))
+
+
+class _Deferred:
+    """An awaitable that starts the call only when awaited.
+
+    A wrapper that refuses a call never awaits ``inner``; a plain coroutine
+    would then be garbage-collected with a "never awaited" warning. ``close()``
+    is accepted for wrappers written against coroutines.
+    """
+
+    def __init__(self, start: Callable[[], Coroutine[Any, Any, ToolOutcome]]) -> None:
+        self._start = start
+
+    def __await__(self) -> Generator[Any, None, ToolOutcome]:
+        return self._start().__await__()
+
+    def close(self) -> None:
+        """Nothing to close: the call never started."""

@@ -22,6 +22,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts from a known environment: only the example plugin, no config file."""
     monkeypatch.setenv("MCPEA_LOAD_PLUGINS", "example")
     monkeypatch.delenv("MCPEA_CONFIG", raising=False)
+    # Tests that audit say so; the rest must not write to the developer's state directory.
+    monkeypatch.setenv("MCPEA_AUDIT_STORE", "off")
 
 
 @pytest.fixture
@@ -50,5 +52,6 @@ def make_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
 def subprocess_env() -> Iterator[dict[str, str]]:
     env = dict(os.environ)
     env["MCPEA_LOAD_PLUGINS"] = "example"
+    env["MCPEA_AUDIT_STORE"] = "off"
     env.pop("MCPEA_CONFIG", None)
     yield env

@@ -25,7 +25,7 @@ HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "app
 def served() -> Iterator[ServedHub]:
     import os
 
-    env = dict(os.environ, MCPEA_LOAD_PLUGINS="example")
+    env = dict(os.environ, MCPEA_LOAD_PLUGINS="example", MCPEA_AUDIT_STORE="off")
     env.pop("MCPEA_CONFIG", None)
     hub = ServedHub(env=env)
     yield hub
@@ -115,7 +115,7 @@ def test_bad_input_gets_answers_and_the_server_keeps_serving(served: ServedHub) 
 async def test_stateless_mode(anyio_backend: str) -> None:
     import os
 
-    env = dict(os.environ, MCPEA_LOAD_PLUGINS="example")
+    env = dict(os.environ, MCPEA_LOAD_PLUGINS="example", MCPEA_AUDIT_STORE="off")
     hub = ServedHub("--stateless", "--json-response", env=env)
     try:
         async with Client(hub.url) as client:

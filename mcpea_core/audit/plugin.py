@@ -1,0 +1,244 @@
+"""The audit plugin: a start record before every tool call runs, an end record after it.
+
+It is a ``wrap_tool_call`` wrapper marked ``tryfirst`` so it sits outside
+every other wrapper: it sees every call, including those that policies
+refuse or that fail validation. The start record is committed before the
+inner awaitable is awaited, so nothing runs that was not recorded first; the
+end record is written however the call ends (a result, an error result, an
+exception, cancellation), and the exception is then re-raised.
+
+``on_failure`` is the one failure policy (STYLE.md rule 7):
+
+* ``"deny"`` (fail closed, the default): when the start record cannot be
+  written, the call is not run and the client gets an error result saying
+  the audit trail is unavailable; a store that cannot be opened stops the
+  hub at start-up.
+* ``"allow"`` (fail open): the failure is logged and the call runs anyway.
+
+An end record that cannot be written is logged either way: the call has
+already had its effect, so refusing its result would only hide it. A write
+that times out may still be committed later; a call refused that way can then
+appear in ``verify`` as started and never finished (it never ran).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Generator
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+from mcp.shared.exceptions import MCPError
+
+from ..context import Outcome, ToolCall, ToolOutcome
+from ..errors import PolicyDenied, ToolError
+from ..hookspecs import hookimpl
+from ..pipeline import error_result
+from .record import AuditRecord
+from .redact import Redactor
+from .store import AuditStore, AuditStoreError, default_store_url, store_from_url
+
+if TYPE_CHECKING:
+    from ..hub import Hub
+
+__all__ = ["AuditPlugin", "AuditUnavailable", "OnFailure", "default_hub_instance"]
+
+logger = logging.getLogger("mcpea.audit")
+
+OnFailure = Literal["deny", "allow"]
+_MAX_ERROR_TEXT = 2000
+
+
+class AuditUnavailable(PolicyDenied):
+    """The start record of a call could not be written, so the call was refused (``on_failure="deny"``)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The hub's audit trail is unavailable, so this call was not run and had no effect. "
+            "Retry later; if it keeps failing, the hub's operator must check the audit store.",
+            policy="audit",
+        )
+
+
+def default_hub_instance() -> str:
+    """``host:pid:random``: tells apart hub processes writing to one store."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def _raising(exc: BaseException) -> ToolOutcome:
+    raise exc
+
+
+def _discard(awaitable: Awaitable[ToolOutcome]) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):  # a coroutine never awaited: close it rather than leave a RuntimeWarning
+        close()
+
+
+class AuditPlugin:
+    """Writes an audit record before and after every tool call.
+
+    ``store`` is an :class:`~.store.AuditStore`, a store URL, or ``None`` for
+    the default SQLite file; it is opened at ``startup`` and closed at
+    ``shutdown``. ``timeout`` bounds each write, so a hung store fails the
+    policy instead of hanging calls.
+    """
+
+    def __init__(
+        self,
+        store: AuditStore | str | None = None,
+        *,
+        on_failure: OnFailure = "deny",
+        hub_instance: str | None = None,
+        redactor: Redactor | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if on_failure not in ("deny", "allow"):
+            raise ValueError(f"on_failure must be 'deny' or 'allow', not {on_failure!r}")
+        self.store = store if isinstance(store, AuditStore) else store_from_url(store or default_store_url())
+        self.on_failure: OnFailure = on_failure
+        self.hub_instance = hub_instance or default_hub_instance()
+        self.redactor = redactor or Redactor()
+        self.timeout = timeout
+        self._versions: dict[str, str | None] = {}
+        self._open_attempted = False
+        self._open_lock = anyio.Lock()
+
+    def __repr__(self) -> str:
+        return f"AuditPlugin({self.store!r}, on_failure={self.on_failure!r})"
+
+    # --- hooks ---------------------------------------------------------------
+
+    @hookimpl
+    async def startup(self, hub: Hub) -> None:
+        self._versions = {name: info.version for name, info in hub.host.infos.items()}
+        await self._open(raise_on_deny=True)
+
+    async def _open(self, *, raise_on_deny: bool) -> None:
+        """Open the store once: at start-up, or on the first call of a hub that was never started."""
+        async with self._open_lock:
+            if self._open_attempted:
+                return
+            self._open_attempted = True
+            try:
+                with anyio.fail_after(self.timeout, shield=True):
+                    await self.store.open()
+            except Exception as exc:
+                if raise_on_deny and self.on_failure == "deny":
+                    raise
+                logger.error("audit store %r cannot be opened: %s", self.store, exc)
+
+    @hookimpl
+    async def shutdown(self, hub: Hub) -> None:
+        await self.store.close()
+
+    @hookimpl(wrapper=True, tryfirst=True)
+    def wrap_tool_call(
+        self, call: ToolCall
+    ) -> Generator[None, Awaitable[ToolOutcome], Awaitable[ToolOutcome]]:
+        try:
+            inner = yield
+        except Exception as exc:  # an inner wrapper refused or failed before returning an awaitable
+            return self._audited(call, _raising(exc))
+        return self._audited(call, inner)
+
+    # --- the audited call ------------------------------------------------------
+
+    async def _audited(self, call: ToolCall, inner: Awaitable[ToolOutcome]) -> ToolOutcome:
+        if not self._open_attempted:  # Hub.execute on a hub whose startup hooks never ran
+            await self._open(raise_on_deny=False)
+        started = time.perf_counter()
+        if not await self._write(self._start_record(call)) and self.on_failure == "deny":
+            _discard(inner)
+            refusal = AuditUnavailable()
+            return ToolOutcome(error_result(str(refusal)), "denied", refusal)
+        try:
+            outcome = await inner
+        except anyio.get_cancelled_exc_class():
+            await self._write(self._end_record(call, started, "cancelled", None))
+            raise
+        except (ToolError, MCPError) as exc:
+            await self._write(
+                self._end_record(call, started, "denied" if isinstance(exc, ToolError) else "tool_error", exc)
+            )
+            raise
+        except BaseException as exc:
+            await self._write(self._end_record(call, started, "crash", exc))
+            raise
+        await self._write(self._end_record(call, started, outcome.outcome, outcome.error))
+        return outcome
+
+    async def _write(self, record: AuditRecord) -> bool:
+        """Append a record, shielded from cancellation and bounded by ``timeout``; ``False`` if it failed."""
+        append = self.store.append_start if record.phase == "start" else self.store.append_end
+        try:
+            with anyio.fail_after(self.timeout, shield=True):
+                await append(record)
+        except Exception as exc:
+            if record.phase == "end":
+                consequence = "its outcome is missing from the audit trail"
+            elif self.on_failure == "deny":
+                consequence = "the call is refused"
+            else:
+                consequence = "the call runs unaudited (on_failure=allow)"
+            logger.error(
+                "audit: could not write the %s record of call %s (%s); %s: %s",
+                record.phase,
+                record.call_id,
+                record.tool,
+                consequence,
+                "timed out" if isinstance(exc, TimeoutError) else exc,
+                exc_info=not isinstance(exc, AuditStoreError | TimeoutError),
+            )
+            return False
+        return True
+
+    def _record(self, call: ToolCall, **fields: Any) -> AuditRecord:
+        tool = call.tool
+        return AuditRecord(
+            call_id=call.call_id,
+            tool=tool.name,
+            principal=call.principal.id,
+            hub=self.hub_instance,
+            plugin=tool.plugin,
+            plugin_version=self._versions.get(tool.plugin),
+            transport=call.transport,
+            session=call.session_id,
+            **fields,
+        )
+
+    def _start_record(self, call: ToolCall) -> AuditRecord:
+        return self._record(call, phase="start", arguments=self._arguments(call))
+
+    def _arguments(self, call: ToolCall) -> dict[str, Any]:
+        try:
+            return self.redactor.arguments(call.arguments, call.tool.input_schema)
+        except Exception:  # never store what could not be redacted
+            logger.exception(
+                "audit: the arguments of call %s (%s) could not be redacted", call.call_id, call.name
+            )
+            return {"[unredactable]": True}
+
+    def _end_record(
+        self, call: ToolCall, started: float, outcome: Outcome, error: BaseException | None
+    ) -> AuditRecord:
+        return self._record(
+            call,
+            phase="end",
+            outcome=outcome,
+            error_class=_class_name(error) if error is not None else None,
+            error_message=self.redactor.text(str(error))[:_MAX_ERROR_TEXT] if error is not None else None,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            upstream={
+                kind: [self.redactor.text(v) for v in values] for kind, values in call.upstream.items()
+            },
+        )
+
+
+def _class_name(error: BaseException) -> str:
+    cls = type(error)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"

@@ -1,0 +1,141 @@
+"""One audit record, its canonical JSON and its place in the hash chain.
+
+Every tool call leaves two records: ``phase="start"``, written (and committed)
+before the tool runs, and ``phase="end"``, written after it returns, fails or
+is cancelled. Both carry the call's ``call_id``; the start record carries the
+redacted arguments, the end record the outcome, the error and the upstream
+request ids and idempotency keys.
+
+A record is built *unsealed* (``seq=0``, no hashes) by the audit plugin and
+*sealed* by the store that appends it: the store alone knows the chain's head,
+so it assigns ``seq`` (1, 2, 3, ... with no gaps), copies the previous record's
+hash into ``prev_hash`` and computes ``hash`` = SHA-256 over the canonical JSON
+of every field except ``hash`` itself (keys sorted, no whitespace, UTF-8).
+``v`` names the record format, so fields can be added later without breaking
+the hashes of older records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from ..context import Outcome
+
+__all__ = ["FORMAT_VERSION", "GENESIS_HASH", "AuditRecord", "Phase", "canonical_json", "utc_now"]
+
+Phase = Literal["start", "end"]
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first record of a chain."""
+
+_HASHED_FIELDS_V1 = (
+    "v",
+    "id",
+    "time",
+    "hub",
+    "principal",
+    "transport",
+    "session",
+    "tool",
+    "plugin",
+    "plugin_version",
+    "arguments",
+    "phase",
+    "call_id",
+    "outcome",
+    "error_class",
+    "error_message",
+    "duration_ms",
+    "upstream",
+    "seq",
+    "prev_hash",
+)
+
+
+def utc_now() -> str:
+    """The current time as fixed-width UTC ISO 8601 (sorts as text): ``2025-01-31T12:00:00.000000Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON spelling of ``value`` that hashes are computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One line of the audit trail. Arguments and error texts are already redacted.
+
+    ``call_id`` pairs a call's start and end records (connectors derive
+    idempotency keys from it); ``phase`` is ``start`` or ``end``; ``tool``,
+    ``plugin`` and ``plugin_version`` name what ran; ``principal`` is the
+    caller's id, ``transport`` how it called (``stdio``, ``http``, ``inprocess``,
+    ``cli``) and ``session`` its MCP session id, if any; ``hub`` is the id of
+    the hub process that wrote the record. Start records carry ``arguments``;
+    end records carry ``outcome``, ``error_class``/``error_message``,
+    ``duration_ms`` and ``upstream`` (vendor request ids and idempotency keys).
+    ``id`` is the record's own id and ``time`` when it was made (UTC);
+    ``seq``, ``prev_hash`` and ``hash`` place it in the chain.
+    """
+
+    call_id: str
+    phase: Phase
+    tool: str
+    principal: str
+    hub: str
+    plugin: str = ""
+    plugin_version: str | None = None
+    transport: str = "inprocess"
+    session: str | None = None
+    arguments: dict[str, Any] | None = None
+    outcome: Outcome | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    duration_ms: float | None = None
+    upstream: dict[str, list[str]] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    time: str = field(default_factory=utc_now)
+    seq: int = 0
+    prev_hash: str | None = None
+    hash: str | None = None
+    v: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if isinstance(self.duration_ms, int):  # stores keep it as a float: the hash must not change
+            object.__setattr__(self, "duration_ms", float(self.duration_ms))
+
+    @property
+    def sealed(self) -> bool:
+        return self.hash is not None
+
+    def hashed_content(self) -> dict[str, Any]:
+        """The fields the hash covers, for this record's format version."""
+        if self.v != FORMAT_VERSION:
+            raise ValueError(f"unknown audit record format v={self.v}")
+        return {name: getattr(self, name) for name in _HASHED_FIELDS_V1}
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.hashed_content()).encode("utf-8")).hexdigest()
+
+    def seal(self, seq: int, prev_hash: str) -> AuditRecord:
+        """This record placed in a chain after a record whose hash is ``prev_hash``."""
+        placed = dataclasses.replace(self, seq=seq, prev_hash=prev_hash, hash=None)
+        return dataclasses.replace(placed, hash=placed.compute_hash())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditRecord:
+        """Rebuild a stored record; unknown keys are an error (they would escape the hash)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        return cls(**data)

@@ -1,0 +1,153 @@
+"""The embedded default audit store: one SQLite file in WAL mode.
+
+Durability promise. With ``synchronous=NORMAL`` (the default) a committed
+record survives a crash or ``kill -9`` of the hub, but the last commits
+before a power loss or kernel panic may be lost: in WAL mode NORMAL does not
+fsync on commit, only at checkpoints. With ``synchronous=FULL``
+(``sqlite:///path?synchronous=FULL``) every commit is fsynced and survives
+power loss too; group commit keeps that affordable under concurrent calls.
+
+Several hub processes may share one file: each batch is appended inside
+``BEGIN IMMEDIATE`` (SQLite's single writer lock) after reading the chain head
+in the same transaction, so the processes extend one chain in turn.
+The file and its directory are created readable by their owner only.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ConfigError
+from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
+from ._writer import ThreadedStore
+from .record import GENESIS_HASH, AuditRecord
+from .store import AuditStoreError, RecordFilter
+from .verify import ChainHead, VerifyReport, verify_chain
+
+__all__ = ["SQLiteStore"]
+
+_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS audit_records (
+{column_definitions(bigint="INTEGER", double="REAL")}
+);
+CREATE INDEX IF NOT EXISTS audit_records_call_id ON audit_records (call_id);
+CREATE INDEX IF NOT EXISTS audit_records_time ON audit_records (time);
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT OR IGNORE INTO audit_head (id, seq, hash) VALUES (0, 0, '{GENESIS_HASH}');
+"""
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit_records"
+_INSERT = f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 0"
+
+
+class SQLiteStore(ThreadedStore):
+    """Audit records in a SQLite file; see the module docstring for the durability promise."""
+
+    def __init__(self, path: str | os.PathLike[str], *, synchronous: str = "NORMAL") -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        if self.synchronous not in _SYNCHRONOUS:
+            raise ConfigError(
+                f"audit sqlite synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}"
+            )
+        self._writer: sqlite3.Connection | None = None
+        self._reader: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r}, synchronous={self.synchronous!r})"
+
+    def _connect(self, *, private: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        if private:
+            # Owner-only, before WAL mode creates the -wal and -shm files (they copy the file's mode).
+            # Never open and close the file ourselves: closing any descriptor of it would drop the
+            # POSIX locks of every SQLite connection to it in this process.
+            os.chmod(self.path, 0o600)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        return conn
+
+    # --- writer thread -----------------------------------------------------
+
+    def _connect_writer(self) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        conn = self._connect(private=not self.path.exists())
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        self._writer = conn
+
+    def _write_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+        conn = self._writer
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            sealed = seal_batch(records, head_from_row(conn.execute(_HEAD).fetchone()))
+            conn.executemany(_INSERT, [to_row(r) for r in sealed])
+            conn.execute(
+                "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 0", (sealed[-1].seq, sealed[-1].hash)
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return sealed
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    # --- readers -------------------------------------------------------------
+
+    def _reading(self) -> sqlite3.Connection:
+        if self._reader is None:
+            if not self.path.exists():
+                raise AuditStoreError(f"no audit trail at {self.path}")
+            conn = self._connect()
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only = ON")
+            self._reader = conn
+        return self._reader
+
+    def _read_page(self, filters: RecordFilter, limit: int) -> list[AuditRecord]:
+        where, params = filters.sql_where("?")
+        rows = self._reading().execute(f"{_SELECT} WHERE {where} ORDER BY seq LIMIT ?", [*params, limit])
+        return readable(rows)
+
+    def _read_head(self) -> ChainHead | None:
+        return head_from_row(self._reading().execute(_HEAD).fetchone())
+
+    def _verify_snapshot(self, checkpoint: ChainHead | None) -> VerifyReport:
+        conn = self._reading()
+        conn.execute("BEGIN")  # one read snapshot for the head and every record
+        try:
+            head = head_from_row(conn.execute(_HEAD).fetchone())
+            rows = conn.execute(f"{_SELECT} ORDER BY seq")
+            return verify_chain((from_row(row) for row in rows), head=head, checkpoint=checkpoint)
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
