@@ -82,6 +82,8 @@ class Tool:
     is_async: bool = False
     wants_params: bool = True
     context_arg: str | None = None
+    explicit_annotations: bool = False
+    external_name: bool = False
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -200,4 +202,6 @@ def make_tool(
         is_async=inspect.iscoroutinefunction(unwrapped),
         wants_params=input_model is not None,
         context_arg=context_arg,
+        explicit_annotations=annotations is not None,
+        external_name=external_name,
     )
