@@ -152,6 +152,13 @@ def prism(vendor: str, *, timeout: float = 120.0) -> Iterator[str]:
 
 
 def violations(headers: object) -> list[str]:
-    """The reasons Prism gives (``sl-violations`` header) for rejecting a request."""
+    """The reasons Prism gives (``sl-violations`` header) for rejecting a request.
+
+    Prism also sets the header, as plain text ("Too many violations! ..."),
+    about its own generated answers; that comes back as one message.
+    """
     raw = getattr(headers, "get", lambda _k, _d=None: None)("sl-violations") or "[]"
-    return [v["message"] for v in json.loads(raw)]
+    try:
+        return [v["message"] for v in json.loads(raw)]
+    except (ValueError, TypeError, KeyError):
+        return [str(raw)]

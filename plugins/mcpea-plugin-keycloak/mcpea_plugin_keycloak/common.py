@@ -1,0 +1,130 @@
+"""What every tool module shares: argument types, pages, tool specs, timestamps and redaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mcpea_core import Annotations
+
+__all__ = [
+    "REDACTED",
+    "Arguments",
+    "Id",
+    "Name",
+    "Page",
+    "Paging",
+    "ToolSpec",
+    "iso_time",
+    "read_tool",
+    "redact",
+    "secret_like",
+    "write_tool",
+]
+
+T = TypeVar("T")
+
+# python-keycloak formats ids and names into URL paths unescaped: keep each to one path segment.
+_ID = r"^[^/?#%\\\s]*[^/?#%\\\s.][^/?#%\\\s]*$"
+_NAME = r"^[^/?#%\\]*[^/?#%\\.][^/?#%\\]*$"
+Id = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_ID)]
+"""A Keycloak object id (usually a UUID): one URL path segment."""
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NAME)]
+"""A role name or clientId: one URL path segment, spaces allowed."""
+
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(
+    r"pass(word|wd|phrase)?$|secret|credential|token|^value$|^(hashed_?)?salt|otp$|private_?key",
+    re.IGNORECASE,
+)
+
+
+def secret_like(key: str) -> bool:
+    """Whether a key names a secret (``password``, ``client_secret``, ``credentials``, ``totp``...)."""
+    return bool(_SECRET_KEY.search(key.replace("-", "_")))
+
+
+def redact(value: Any) -> Any:
+    """``value`` (parsed JSON) with the value of every secret-named key replaced by ``[redacted]``."""
+    if isinstance(value, Mapping):
+        return {key: REDACTED if secret_like(str(key)) else redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def iso_time(millis: Any) -> str | None:
+    """Keycloak's epoch milliseconds as ISO 8601 UTC, or ``None`` when absent or not a real time."""
+    if not isinstance(millis, int) or isinstance(millis, bool) or millis < 0:
+        return None
+    try:
+        moment = datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Arguments(BaseModel):
+    """Base of every input model: unknown arguments are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paging(Arguments):
+    """``first``/``max`` paging, as Keycloak's list endpoints take it."""
+
+    first: int = Field(
+        default=0, ge=0, le=100_000, description="Index of the first result: next_first of the previous page."
+    )
+    max: int = Field(default=20, ge=1, le=100, description="Most results to return.")
+
+    def query(self) -> dict[str, Any]:
+        return {"first": self.first, "max": self.max}
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of results: ``next_first`` is set when the page was full, so more may follow."""
+
+    items: list[T]
+    first: int
+    next_first: int | None = Field(
+        default=None, description="Pass as first to get the next page; null at the end."
+    )
+
+    @classmethod
+    def of(cls, items: Sequence[T], paging: Paging) -> Page[T]:
+        full = len(items) >= paging.max
+        return cls(
+            items=list(items), first=paging.first, next_first=paging.first + len(items) if full else None
+        )
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool of the connector: its function and its MCP annotations."""
+
+    fn: Callable[..., Any]
+    annotations: Annotations
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+
+def read_tool(fn: Callable[..., Any], title: str) -> ToolSpec:
+    """A tool that only reads: safe to repeat."""
+    return ToolSpec(fn, Annotations(read_only=True, destructive=False, idempotent=True, title=title))
+
+
+def write_tool(
+    fn: Callable[..., Any], title: str, *, destructive: bool = False, idempotent: bool = False
+) -> ToolSpec:
+    """A tool that changes Keycloak; ``destructive`` when it takes access away or ends sessions."""
+    return ToolSpec(
+        fn, Annotations(read_only=False, destructive=destructive, idempotent=idempotent, title=title)
+    )

@@ -1,0 +1,117 @@
+"""Generate the README's tool and settings tables from the code.
+
+    python -m mcpea_plugin_keycloak.readme          # rewrite README.md next to the package
+    python -m mcpea_plugin_keycloak.readme --check  # exit 1 if README.md is stale
+    python -m mcpea_plugin_keycloak.readme --print  # print the generated section
+
+Only the text between the BEGIN/END markers is generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic.fields import FieldInfo
+
+from .settings import REQUIRED_SETTINGS, KeycloakSettings
+from .tools import GROUPS, TOOLS
+
+__all__ = ["README", "render", "updated"]
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BEGIN = "<!-- BEGIN GENERATED: python -m mcpea_plugin_keycloak.readme; do not edit by hand -->"
+END = "<!-- END GENERATED -->"
+
+
+def render_tools() -> str:
+    lines = [
+        "| Tool | Group | Read-only | Destructive | Idempotent | What it does |",
+        "|---|---|:-:|:-:|:-:|---|",
+    ]
+    for group, specs in GROUPS:
+        for spec in specs:
+            notes = spec.annotations
+            summary = (inspect.getdoc(spec.fn) or "").splitlines()[0].replace("|", "\\|")
+            destructive = notes.destructive and not notes.read_only
+            lines.append(
+                f"| `{spec.name}` | {group} | {_mark(notes.read_only)} | {_mark(destructive)} "
+                f"| {_mark(notes.idempotent)} | {summary} |"
+            )
+    return "\n".join(lines)
+
+
+def render_settings() -> str:
+    lines = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for name, field in KeycloakSettings.model_fields.items():
+        default = "required" if name in REQUIRED_SETTINGS else _default(field)
+        lines.append(f"| `{name}` | {default} | {(field.description or '').removeprefix('Required. ')} |")
+    return "\n".join(lines)
+
+
+def render() -> str:
+    return "\n".join(
+        [
+            BEGIN,
+            "",
+            f"### Tools ({len(TOOLS)})",
+            "",
+            render_tools(),
+            "",
+            "### Settings (`[plugins.keycloak]`)",
+            "",
+            render_settings(),
+            "",
+            END,
+        ]
+    )
+
+
+def updated(text: str) -> str:
+    """``text`` with its generated section replaced by a fresh one."""
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ValueError("README.md lacks the generated-section markers")
+    return text[:start] + render() + text[end + len(END) :]
+
+
+def _mark(flag: bool) -> str:
+    return "yes" if flag else ""
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
+    value: Any = field.get_default(call_default_factory=True)
+    return f"`{json.dumps(value)}`"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mcpea_plugin_keycloak.readme", description=__doc__.splitlines()[0]
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="exit 1 if README.md is stale")
+    group.add_argument("--print", action="store_true", help="print the generated section")
+    options = parser.parse_args(argv)
+    if options.print:
+        print(render())
+        return 0
+    current = README.read_text(encoding="utf-8")
+    fresh = updated(current)
+    if options.check:
+        if fresh != current:
+            print(f"{README} is stale: run python -m mcpea_plugin_keycloak.readme", file=sys.stderr)
+            return 1
+        return 0
+    if fresh != current:
+        README.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
