@@ -101,10 +101,38 @@ def _deathsig_setup() -> Callable[[], None] | None:
 _PREEXEC = _deathsig_setup()
 
 
+# The issue's targets hold "with all first-party plugins installed": by default the hub
+# loads every installed first-party plugin (placeholder credentials; no tool of theirs is
+# called) besides the example plugin whose tools are measured. --only-example turns it off.
+FIRST_PARTY_SETTINGS = {
+    "stripe": 'api_key = "sk_test_bench_placeholder"',
+    "github": 'token = "ghp_benchplaceholder0000000000000000000000"',
+    "slack": 'bot_token = "xoxb-bench-placeholder"',
+    "keycloak": 'server_url = "http://127.0.0.1:9/"\nrealm = "bench"\nclient_id = "bench"\nclient_secret = "bench"',
+}
+_HUB: dict[str, str] = {"plugins": "example", "config": ""}
+
+
+def use_first_party_plugins() -> list[str]:
+    """Write a config loading every installed first-party plugin; returns their names."""
+    from importlib import metadata
+    import tempfile
+
+    installed = {ep.name for ep in metadata.entry_points(group="mcpea")}
+    chosen = [name for name in FIRST_PARTY_SETTINGS if name in installed]
+    path = Path(tempfile.mkdtemp(prefix="mcpea-bench-")) / "mcpea.toml"
+    path.write_text("".join(f"[plugins.{n}]\n{FIRST_PARTY_SETTINGS[n]}\n\n" for n in chosen))
+    _HUB.update(plugins=",".join(["example", *chosen]), config=str(path))
+    return chosen
+
+
 def server_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["MCPEA_LOAD_PLUGINS"] = "example"
+    env["MCPEA_LOAD_PLUGINS"] = _HUB["plugins"]
+    env["MCPEA_AUDIT_STORE"] = "off"  # the core benchmark measures the pipeline; audit has its own
     env.pop("MCPEA_CONFIG", None)  # built-in defaults, whatever the caller's environment says
+    if _HUB["config"]:
+        env["MCPEA_CONFIG"] = _HUB["config"]
     return env
 
 
@@ -1157,7 +1185,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="run both servers under cProfile over stdio instead"
     )
     parser.add_argument("--profile-calls", type=int, default=3000, help="tools/call round trips to profile")
+    parser.add_argument(
+        "--only-example", action="store_true", help="load only the example plugin (default: all first-party too)"
+    )
     args = parser.parse_args(argv)
+    if not args.only_example:
+        log("hub plugins: example + " + (", ".join(use_first_party_plugins()) or "no first-party plugin installed"))
     plan = QUICK if args.quick else FULL
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):

@@ -426,10 +426,14 @@ def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
     from .audit import audit_plugin
     from .auth.rbac import RBAC_PLUGIN, RbacPlugin
 
-    builtins: list[tuple[str, object]] = [
-        ("mcpea.policy", PolicyPlugin(config.policy)),
-        (RBAC_PLUGIN, RbacPlugin(config.auth)),
-    ]
+    from .policy import PolicySettings
+
+    # Built-ins with nothing to enforce stay out of the hot path of every call.
+    builtins: list[tuple[str, object]] = []
+    if config.policy != PolicySettings():
+        builtins.append(("mcpea.policy", PolicyPlugin(config.policy)))
+    if config.auth is not None:
+        builtins.append((RBAC_PLUGIN, RbacPlugin(config.auth)))
     audit = audit_plugin(config.audit)  # None when [audit] store = "off"
     if audit is not None:
         builtins.append(("mcpea.audit", audit))

@@ -81,7 +81,7 @@ class HttpAuth:
 
 
 def install_rbac(hub: Hub) -> None:
-    """Register the RBAC plugin for ``hub.config.auth`` unless the hub already has it (as a built-in)."""
-    if hub.host.pm.get_plugin(RBAC_PLUGIN) is None:
-        auth = getattr(hub.config, "auth", None)
+    """Register the RBAC plugin for ``hub.config.auth`` unless there is none or the hub already has it."""
+    auth = getattr(hub.config, "auth", None)
+    if auth is not None and hub.host.pm.get_plugin(RBAC_PLUGIN) is None:
         hub.host.register(RbacPlugin(auth), RBAC_PLUGIN, status="builtin", module=RbacPlugin.__module__)
