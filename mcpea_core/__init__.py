@@ -24,6 +24,7 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .hub import Hub
+from .notify.channels import DeliveryError
 from .resources import Contents, Prompt, PromptArgument, PromptMessage, Resource, ResourceTemplate
 from .tools import Annotations, Tool, make_tool
 
@@ -32,6 +33,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "Contents",
+    "DeliveryError",
     "Hub",
     "HubConfig",
     "InvalidArguments",

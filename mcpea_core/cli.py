@@ -167,12 +167,14 @@ def plugins(config: str | None, as_json: bool) -> None:
         return
     from rich.table import Table
 
+    from rich.markup import escape
+
     table = Table("name", "version", "status", "hooks", "tools", title="MC-PEA plugins")
     styles = {"loaded": "green", "builtin": "dim", "disabled": "yellow", "failed": "bold red"}
     for info in infos:
         status = f"[{styles[info.status]}]{info.status}[/]"
         if info.error:
-            status += f"\n[red]{info.error}[/]"
+            status += f"\n[red]{escape(info.error)}[/]"
         table.add_row(info.name, info.version or "-", status, ", ".join(info.hooks), str(len(info.tools)))
     _console().print(table)
 
@@ -425,6 +427,8 @@ def registry_render_directory(registry_path: str | None, check: bool) -> None:
     (distribution, description, entry point, mcpea-core requirement) or
     misses a plugin under plugins/ or contrib/; those exit 1.
     """
+    from rich.markup import escape
+
     from .registry import check_registry, directory_path, load_registry, render_directory
 
     registry = load_registry(registry_path)
@@ -437,7 +441,7 @@ def registry_render_directory(registry_path: str | None, check: bool) -> None:
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
     for problem in problems:
-        _console(stderr=True).print(f"[red]registry:[/] {problem}", markup=True, highlight=False)
+        _console(stderr=True).print(f"[red]registry:[/] {escape(problem)}", markup=True, highlight=False)
     if problems:
         sys.exit(1)
 

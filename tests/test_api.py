@@ -6,7 +6,7 @@ import mcpea_core
 from mcpea_core import errors
 
 EXPECTED = {
-    "Annotations", "AuthError", "ConfigError", "Contents", "Hub", "HubConfig", "InvalidArguments",
+    "Annotations", "AuthError", "ConfigError", "Contents", "DeliveryError", "Hub", "HubConfig", "InvalidArguments",
     "McpeaError", "PluginError", "PluginLoadError", "PolicyDenied", "Principal", "Prompt",
     "PromptArgument", "PromptMessage", "RateLimited", "RegistrationError", "Resource",
     "ResourceTemplate", "Tool", "ToolCall", "ToolContext", "ToolError", "ToolOutcome",

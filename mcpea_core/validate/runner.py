@@ -99,7 +99,7 @@ def _settings_used(*, configured: bool, placeholders: list[str], model: type[Bas
     if configured:
         return "configured settings"
     if placeholders:
-        return f"placeholder secrets for {', '.join(placeholders)}"
+        return f"placeholders (secrets, documented examples) for {', '.join(placeholders)}"
     return "default settings" if model is not None else "no settings"
 
 

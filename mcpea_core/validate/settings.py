@@ -65,19 +65,24 @@ def is_secret_field(info: FieldInfo) -> bool:
 
 
 def placeholder_settings(model: type[BaseModel] | None) -> dict[str, Any]:
-    """Stand-in values for the required secret fields, so a plugin can load without real credentials.
+    """Stand-in values for required settings, so a plugin can load without real credentials.
 
-    Only secrets get placeholders: other required settings must come from
-    the configuration. Validation calls no tool that reaches the outside
-    world, so the placeholders never leave the process.
+    Secrets get a placeholder string; other required settings their first
+    documented example (``Field(examples=[...])``), or nothing, in which case
+    they must come from ``--config``. Validation calls no tool that reaches
+    the outside world, so the stand-ins never leave the process.
     """
     if model is None:
         return {}
-    return {
-        name: PLACEHOLDER_SECRET
-        for name, info in model.model_fields.items()
-        if info.is_required() and is_secret_field(info)
-    }
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if not info.is_required():
+            continue
+        if is_secret_field(info):
+            values[name] = PLACEHOLDER_SECRET
+        elif info.examples:
+            values[name] = info.examples[0]
+    return values
 
 
 def _default_is_set(info: FieldInfo) -> bool:

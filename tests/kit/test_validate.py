@@ -52,7 +52,7 @@ def test_a_compliant_plugin_passes_every_check(install_plugin: Install) -> None:
         "mcp.list_tools",
         "mcp.call",
     } <= checks
-    assert "placeholder secrets for api_key" in detail(report, "hub.load", "kitgood")
+    assert "placeholders (secrets, documented examples) for api_key" in detail(report, "hub.load", "kitgood")
     assert detail(report, "mcp.call", "kitgood_get_country") == "example {'code': 'FR'} succeeded"
     assert "kitgood_create_refund" not in statuses(report, "mcp.call")  # not safe: never called
 
