@@ -158,8 +158,10 @@ def serve(
 def plugins(config: str | None, as_json: bool) -> None:
     """List installed plugins: name, version, hooks, tools and status.
 
-    A plugin that failed to import shows as `failed` with the reason; one not
-    chosen by MCPEA_LOAD_PLUGINS or [hub] plugins shows as `disabled`.
+    `failed` comes with the reason: the plugin did not import, is not
+    configured (a required setting is missing from mcpea.toml), or was chosen
+    but is not installed. One not chosen by MCPEA_LOAD_PLUGINS or [hub]
+    plugins shows as `disabled`.
     """
     infos = _hub(config).plugins()
     if as_json:
