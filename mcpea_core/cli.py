@@ -478,11 +478,13 @@ def install(name: str, registry_path: str | None, dry_run: bool, editable: bool)
 
 def _register_groups() -> None:
     """Command groups that live next to the features they drive."""
+    from .audit.cli import audit_group
     from .auth.cli import auth_group
     from .notify.cli import notify_group
 
     main.add_command(notify_group)
     main.add_command(auth_group)
+    main.add_command(audit_group)
 
 
 _register_groups()

@@ -7,6 +7,10 @@ concurrent calls share one commit (one fsync) while each caller still returns
 only once its own record is durable; a lone call costs one commit, as
 before. Nothing waits for a batch to fill.
 
+An end record may carry the notification outbox entries of its call
+(``append_end(record, notifications=...)``): they are committed in the same
+transaction as the record, so they exist exactly when it does.
+
 Subclasses implement the blocking parts (``_connect_writer``,
 ``_write_batch``, ``_close_writer`` run on the writer thread; ``_read_page``,
 ``_verify_snapshot``, ``_read_head``, ``_close_reader`` on worker threads,
@@ -24,7 +28,7 @@ import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -33,6 +37,9 @@ from .record import AuditRecord
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
+
+if TYPE_CHECKING:
+    from ..notify.outbox import OutboxEntry
 
 __all__ = ["ThreadedStore", "WriterStats"]
 
@@ -55,6 +62,7 @@ class WriterStats:
 class _Pending:
     record: AuditRecord
     future: concurrent.futures.Future[AuditRecord]
+    notifications: Sequence[OutboxEntry] = ()
 
 
 async def wait_future(future: concurrent.futures.Future[T]) -> T:
@@ -89,8 +97,10 @@ class ThreadedStore(abc.ABC):
     def _connect_writer(self) -> None: ...
 
     @abc.abstractmethod
-    def _write_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
-        """Seal ``records`` after the current head and commit them in one transaction."""
+    def _write_batch(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord]:
+        """Seal ``records`` after the current head; commit them and ``notifications`` in one transaction."""
 
     @abc.abstractmethod
     def _close_writer(self) -> None: ...
@@ -130,8 +140,10 @@ class ThreadedStore(abc.ABC):
     async def append_start(self, record: AuditRecord) -> AuditRecord:
         return await self._append(record, "start")
 
-    async def append_end(self, record: AuditRecord) -> AuditRecord:
-        return await self._append(record, "end")
+    async def append_end(
+        self, record: AuditRecord, *, notifications: Sequence[OutboxEntry] = ()
+    ) -> AuditRecord:
+        return await self._append(record, "end", notifications)
 
     async def iter_records(self, filters: RecordFilter | None = None) -> AsyncIterator[AuditRecord]:
         wanted = filters or RecordFilter()
@@ -167,14 +179,16 @@ class ThreadedStore(abc.ABC):
     def _thread_name(self) -> str:
         return f"mcpea-audit-{type(self).__name__}"
 
-    async def _append(self, record: AuditRecord, phase: str) -> AuditRecord:
+    async def _append(
+        self, record: AuditRecord, phase: str, notifications: Sequence[OutboxEntry] = ()
+    ) -> AuditRecord:
         if record.phase != phase:
             raise ValueError(f"append_{phase} got a {record.phase} record")
         future: concurrent.futures.Future[AuditRecord] = concurrent.futures.Future()
         with self._state_lock:
             if self._closed or self._thread is None:
                 raise AuditStoreError("the audit store is not open")
-            self._queue.put(_Pending(record, future))
+            self._queue.put(_Pending(record, future, tuple(notifications)))
         return await wait_future(future)
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
@@ -241,7 +255,8 @@ class ThreadedStore(abc.ABC):
         if not batch:
             return
         try:
-            sealed = self._write_batch([p.record for p in batch])
+            notifications = [entry for pending in batch for entry in pending.notifications]
+            sealed = self._write_batch([p.record for p in batch], notifications)
         except Exception as exc:
             self.stats.failed_batches += 1
             if len(batch) > 1:  # one bad record must not fail the calls it happened to share a batch with

@@ -7,6 +7,11 @@ again; an incomplete last line left by a crash in the middle of a write
 (never acknowledged to any caller) is cut off, with a warning, when the next
 writer opens the file. The file has no separate head: to detect a cut-off
 tail, keep ``head()`` out of band and pass it to ``verify``.
+
+A JSON Lines file cannot hold the notification outbox: with this store the
+notification plugin keeps its own SQLite outbox (``[notify] outbox``) and
+enqueues a call's notifications in a transaction of their own, after the
+call and before its end record.
 """
 
 from __future__ import annotations
@@ -17,13 +22,16 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._rows import seal_batch
 from ._writer import ThreadedStore
 from .record import AuditRecord, canonical_json
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, Malformed, VerifyReport, verify_chain
+
+if TYPE_CHECKING:
+    from ..notify.outbox import OutboxEntry
 
 try:
     import fcntl
@@ -134,7 +142,11 @@ class JsonlStore(ThreadedStore):
             )
         return ChainHead(last.seq, last.hash)
 
-    def _write_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def _write_batch(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord]:
+        if notifications:
+            raise AuditStoreError("the jsonl audit store keeps no notification outbox")
         fd = self._fd
         assert fd is not None
         with _locked(fd):

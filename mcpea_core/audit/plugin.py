@@ -19,6 +19,11 @@ An end record that cannot be written is logged either way: the call has
 already had its effect, so refusing its result would only hide it. A write
 that times out may still be committed later; a call refused that way can then
 appear in ``verify`` as started and never finished (it never ran).
+
+Notifications: when the store keeps the notification outbox
+(:class:`~.store.OutboxStore`), the notification plugin leaves a call's
+outbox entries in ``call.extras["outbox"]`` and the end record is written
+together with them, in one transaction: they exist exactly when it does.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -37,13 +42,15 @@ from mcp.shared.exceptions import MCPError
 from ..context import Outcome, ToolCall, ToolOutcome
 from ..errors import PolicyDenied, ToolError
 from ..hookspecs import hookimpl
+from ..notify.outbox import OUTBOX_EXTRA, CallNotifications
 from ..pipeline import error_result
 from .record import AuditRecord
 from .redact import Redactor
-from .store import AuditStore, AuditStoreError, default_store_url, store_from_url
+from .store import AuditStore, AuditStoreError, OutboxStore, default_store_url, store_from_url
 
 if TYPE_CHECKING:
     from ..hub import Hub
+    from ..notify.outbox import Outbox, OutboxEntry
 
 __all__ = ["AuditPlugin", "AuditUnavailable", "OnFailure", "default_hub_instance"]
 
@@ -111,6 +118,10 @@ class AuditPlugin:
     def __repr__(self) -> str:
         return f"AuditPlugin({self.store!r}, on_failure={self.on_failure!r})"
 
+    def notify_outbox(self) -> Outbox | None:
+        """The notification outbox kept in this plugin's store (``None``: the store keeps none)."""
+        return self.store.notify_outbox() if isinstance(self.store, OutboxStore) else None
+
     # --- hooks ---------------------------------------------------------------
 
     @hookimpl
@@ -159,28 +170,52 @@ class AuditPlugin:
         try:
             outcome = await inner
         except anyio.get_cancelled_exc_class():
-            await self._write(self._end_record(call, started, "cancelled", None))
+            await self._write_end(call, self._end_record(call, started, "cancelled", None))
             raise
         except (ToolError, MCPError) as exc:
-            await self._write(
-                self._end_record(call, started, "denied" if isinstance(exc, ToolError) else "tool_error", exc)
-            )
+            kind: Outcome = "denied" if isinstance(exc, ToolError) else "tool_error"
+            await self._write_end(call, self._end_record(call, started, kind, exc))
             raise
         except BaseException as exc:
-            await self._write(self._end_record(call, started, "crash", exc))
+            await self._write_end(call, self._end_record(call, started, "crash", exc))
             raise
-        await self._write(self._end_record(call, started, outcome.outcome, outcome.error))
+        await self._write_end(call, self._end_record(call, started, outcome.outcome, outcome.error))
         return outcome
 
-    async def _write(self, record: AuditRecord) -> bool:
+    async def _write_end(self, call: ToolCall, record: AuditRecord) -> None:
+        """Write the end record with the notifications the notification plugin left on the call."""
+        handed = call.extras.pop(OUTBOX_EXTRA, None)
+        if not isinstance(handed, CallNotifications) or not handed.entries:
+            await self._write(record)
+            return
+        if not isinstance(self.store, OutboxStore):  # the hub hands entries over only to such a store
+            logger.error(
+                "audit: %s keeps no notification outbox: %d notification(s) of call %s are lost",
+                self.store,
+                len(handed.entries),
+                call.call_id,
+            )
+            await self._write(record)
+            return
+        if await self._write(record, handed.entries):
+            handed.committed()
+
+    async def _write(self, record: AuditRecord, notifications: Sequence[OutboxEntry] = ()) -> bool:
         """Append a record, shielded from cancellation and bounded by ``timeout``; ``False`` if it failed."""
-        append = self.store.append_start if record.phase == "start" else self.store.append_end
         try:
             with anyio.fail_after(self.timeout, shield=True):
-                await append(record)
+                if record.phase == "start":
+                    await self.store.append_start(record)
+                elif notifications:
+                    assert isinstance(self.store, OutboxStore)
+                    await self.store.append_end(record, notifications=notifications)
+                else:
+                    await self.store.append_end(record)
         except Exception as exc:
             if record.phase == "end":
                 consequence = "its outcome is missing from the audit trail"
+                if notifications:
+                    consequence += f", and its {len(notifications)} notification(s) with it"
             elif self.on_failure == "deny":
                 consequence = "the call is refused"
             else:

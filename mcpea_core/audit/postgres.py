@@ -16,13 +16,19 @@ starting together do not race). ``?schema=NAME`` creates and uses a schema,
 ``?table=NAME`` names the table (default ``audit_records``; the head table is
 ``<table>_head``). Durability is the server's: with the default
 ``synchronous_commit = on`` a committed record survives power loss.
+
+The same schema holds the notification outbox: table ``notify_outbox`` next
+to the default ``audit_records``, ``<table>_outbox`` next to any other (so
+two trails in one schema keep their notifications apart). A call's
+notifications are inserted in the transaction of its end record, and
+:meth:`PostgresStore.notify_outbox` delivers them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -30,11 +36,16 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ..errors import ConfigError
+from ..notify.postgres_outbox import create_schema, create_table, insert_entries
 from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
 from ._writer import ThreadedStore
 from .record import GENESIS_HASH, AuditRecord
 from .store import RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
+
+if TYPE_CHECKING:
+    from ..notify.outbox import OutboxEntry
+    from ..notify.postgres_outbox import PostgresOutbox
 
 __all__ = ["PostgresStore"]
 
@@ -55,6 +66,7 @@ class PostgresStore(ThreadedStore):
         self.conninfo = conninfo
         self.schema = schema
         self.table = table
+        self.outbox_table = "notify_outbox" if table == "audit_records" else f"{table}_outbox"
         self._writer: psycopg.Connection[Any] | None = None
         self._reader: psycopg.Connection[Any] | None = None
 
@@ -73,6 +85,12 @@ class PostgresStore(ThreadedStore):
         return (
             f"PostgresStore(host={host!r}, db={where.path.lstrip('/')!r}, table={self._qualified_name()!r})"
         )
+
+    def notify_outbox(self) -> PostgresOutbox:
+        """The notification outbox next to the records, on a connection of its own (open it to use it)."""
+        from ..notify.postgres_outbox import PostgresOutbox
+
+        return PostgresOutbox(self.conninfo, schema=self.schema, table=self.outbox_table)
 
     def _qualified_name(self) -> str:
         return f"{self.schema}.{self.table}" if self.schema else self.table
@@ -107,7 +125,7 @@ class PostgresStore(ThreadedStore):
                 "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"mcpea.audit:{self._qualified_name()}",)
             )
             if self.schema:
-                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+                create_schema(conn, self.schema)
             columns = column_definitions(bigint="BIGINT", double="DOUBLE PRECISION")
             conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(records, sql.SQL(columns)))
             for column in ("call_id", "time"):
@@ -128,26 +146,31 @@ class PostgresStore(ThreadedStore):
                 ),
                 (GENESIS_HASH,),
             )
+            create_table(conn, self.schema, self.outbox_table)
 
-    def _write_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def _write_batch(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord]:
         conn = self._writer
         if conn is None or conn.closed or conn.broken:
             self._reconnect_writer()
         try:
-            return self._copy_batch(records)
+            return self._copy_batch(records, notifications)
         except psycopg.OperationalError:
             if self._writer is None or not self._writer.broken:
                 raise
         # The server dropped the connection (restart, failover, idle kill): retry once on a new one.
         # Had the COMMIT gone through, the retry fails on the records' unique ids instead of duplicating them.
         self._reconnect_writer()
-        return self._copy_batch(records)
+        return self._copy_batch(records, notifications)
 
     def _reconnect_writer(self) -> None:
         self._close_writer()
         self._connect_writer()
 
-    def _copy_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def _copy_batch(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord]:
         conn = self._writer
         assert conn is not None
         head_table = self._ident("_head")
@@ -164,6 +187,7 @@ class PostgresStore(ThreadedStore):
                 sql.SQL("UPDATE {} SET seq = %s, hash = %s WHERE id = 0").format(head_table),
                 (sealed[-1].seq, sealed[-1].hash),
             )
+            insert_entries(cur, self.schema, self.outbox_table, notifications)
         return sealed
 
     def _close_writer(self) -> None:
@@ -187,7 +211,7 @@ class PostgresStore(ThreadedStore):
         )
 
     def _read_page(self, filters: RecordFilter, limit: int) -> list[AuditRecord]:
-        where, params = filters.sql_where("%s")
+        where, params = filters.sql_where("%s", "postgresql")
         query = sql.SQL("{} WHERE {} ORDER BY seq LIMIT %s").format(self._select(), sql.SQL(where))
         conn = self._reading()
         with conn.transaction():

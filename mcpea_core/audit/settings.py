@@ -21,8 +21,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .plugin import AuditPlugin
+from .store import default_store_url
 
-__all__ = ["AUDIT_STORE_ENV", "AuditSettings", "audit_plugin"]
+__all__ = ["AUDIT_STORE_ENV", "AuditSettings", "audit_plugin", "configured_store_url"]
 
 AUDIT_STORE_ENV = "MCPEA_AUDIT_STORE"
 logger = logging.getLogger("mcpea.audit")
@@ -45,11 +46,19 @@ class AuditSettings(BaseModel):
     )
 
 
+def configured_store_url(settings: AuditSettings | None = None) -> str | None:
+    """The store URL in effect: MCPEA_AUDIT_STORE, else ``[audit] store``, else the default; ``None``: off."""
+    url = os.environ.get(AUDIT_STORE_ENV) or (settings or AuditSettings()).store
+    if url is not None and url.strip().lower() == "off":
+        return None
+    return url or default_store_url()
+
+
 def audit_plugin(settings: AuditSettings | None = None) -> AuditPlugin | None:
     """The built-in audit plugin for these settings (``None`` when auditing is off). Opens nothing yet."""
     chosen = settings or AuditSettings()
-    url = os.environ.get(AUDIT_STORE_ENV) or chosen.store
-    if url is not None and url.strip().lower() == "off":
+    url = configured_store_url(chosen)
+    if url is None:
         logger.warning("audit is off: tool calls leave no audit trail")
         return None
     return AuditPlugin(url, on_failure=chosen.on_failure, timeout=chosen.timeout)

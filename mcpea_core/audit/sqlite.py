@@ -11,6 +11,10 @@ Several hub processes may share one file: each batch is appended inside
 ``BEGIN IMMEDIATE`` (SQLite's single writer lock) after reading the chain head
 in the same transaction, so the processes extend one chain in turn.
 The file and its directory are created readable by their owner only.
+
+The file also holds the notification outbox (table ``notify_outbox``): a
+call's notifications are inserted in the transaction of its end record, and
+:meth:`SQLiteStore.notify_outbox` delivers them from the same file.
 """
 
 from __future__ import annotations
@@ -19,13 +23,19 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from ..notify.sqlite_outbox import create_table, insert_entries
 from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
 from ._writer import ThreadedStore
 from .record import GENESIS_HASH, AuditRecord
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
+
+if TYPE_CHECKING:
+    from ..notify.outbox import OutboxEntry
+    from ..notify.sqlite_outbox import SQLiteOutbox
 
 __all__ = ["SQLiteStore"]
 
@@ -66,6 +76,12 @@ class SQLiteStore(ThreadedStore):
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r}, synchronous={self.synchronous!r})"
 
+    def notify_outbox(self) -> SQLiteOutbox:
+        """The notification outbox in this file, on a connection of its own (open it to use it)."""
+        from ..notify.sqlite_outbox import SQLiteOutbox
+
+        return SQLiteOutbox(self.path, synchronous=self.synchronous)
+
     def _connect(self, *, private: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
         if private:
@@ -88,13 +104,16 @@ class SQLiteStore(ThreadedStore):
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            create_table(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.close()
             raise
         self._writer = conn
 
-    def _write_batch(self, records: Sequence[AuditRecord]) -> list[AuditRecord]:
+    def _write_batch(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord]:
         conn = self._writer
         assert conn is not None
         conn.execute("BEGIN IMMEDIATE")
@@ -104,6 +123,8 @@ class SQLiteStore(ThreadedStore):
             conn.execute(
                 "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 0", (sealed[-1].seq, sealed[-1].hash)
             )
+            if notifications:
+                insert_entries(conn, notifications)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -15,30 +15,44 @@ is committed (the call must not run before its start record is durable);
 Paths in ``sqlite:`` and ``jsonl:`` URLs are absolute with three slashes
 (``sqlite:///tmp/a.db`` is ``/tmp/a.db``) and relative with one
 (``sqlite:audit.db``).
+
+The SQLite and PostgreSQL stores are also :class:`OutboxStore` s: they keep
+the notification outbox in their own database and commit a call's
+notifications with its end record.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, urlsplit
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..context import Outcome
 from ..errors import ConfigError, McpeaError
 from .record import AuditRecord, Phase
 from .verify import ChainHead, VerifyReport
 
+if TYPE_CHECKING:
+    from ..notify.outbox import Outbox, OutboxEntry
+
 __all__ = [
     "AuditStore",
     "AuditStoreError",
+    "OutboxStore",
     "RecordFilter",
     "default_store_url",
+    "display_url",
     "open_store",
     "store_from_url",
 ]
+
+Dialect = Literal["sqlite", "postgresql"]
+_EXACT = ("call_id", "principal", "plugin", "phase", "outcome", "hub")
+_SECRET_OPTIONS = frozenset({"password", "passfile", "sslpassword"})
 
 
 class AuditStoreError(McpeaError):
@@ -49,13 +63,16 @@ class AuditStoreError(McpeaError):
 class RecordFilter:
     """Which records :meth:`AuditStore.iter_records` yields; every field set must match.
 
-    ``since``/``until`` compare with the record's UTC ISO time (``until`` is
-    exclusive); ``after_seq`` resumes a listing; ``limit`` caps it.
+    ``tool`` may be a glob: ``*`` matches any run of characters and ``?`` any
+    one (case-sensitive; nothing else is special). ``since``/``until``
+    compare with the record's UTC ISO time (``until`` is exclusive);
+    ``after_seq`` resumes a listing; ``limit`` caps it.
     """
 
     call_id: str | None = None
     tool: str | None = None
     principal: str | None = None
+    plugin: str | None = None
     phase: Phase | None = None
     outcome: Outcome | None = None
     hub: str | None = None
@@ -64,26 +81,40 @@ class RecordFilter:
     after_seq: int = 0
     limit: int | None = None
 
+    @property
+    def tool_is_glob(self) -> bool:
+        return self.tool is not None and ("*" in self.tool or "?" in self.tool)
+
     def matches(self, record: AuditRecord) -> bool:
         if record.seq <= self.after_seq:
             return False
-        for name in ("call_id", "tool", "principal", "phase", "outcome", "hub"):
+        for name in _EXACT:
             wanted = getattr(self, name)
             if wanted is not None and getattr(record, name) != wanted:
+                return False
+        if self.tool is not None:
+            if self.tool_is_glob:
+                if not fnmatch.fnmatchcase(record.tool, self.tool.replace("[", "[[]")):
+                    return False
+            elif record.tool != self.tool:
                 return False
         if self.since is not None and record.time < self.since:
             return False
         return self.until is None or record.time < self.until
 
-    def sql_where(self, placeholder: str) -> tuple[str, list[Any]]:
+    def sql_where(self, placeholder: str, dialect: Dialect = "sqlite") -> tuple[str, list[Any]]:
         """A ``WHERE`` clause (column names equal field names) and its parameters."""
         clauses = [f"seq > {placeholder}"]
         params: list[Any] = [self.after_seq]
-        for name in ("call_id", "tool", "principal", "phase", "outcome", "hub"):
+        for name in _EXACT:
             wanted = getattr(self, name)
             if wanted is not None:
                 clauses.append(f"{name} = {placeholder}")
                 params.append(wanted)
+        if self.tool is not None:
+            clause, value = _tool_clause(self.tool, placeholder, dialect, glob=self.tool_is_glob)
+            clauses.append(clause)
+            params.append(value)
         if self.since is not None:
             clauses.append(f"time >= {placeholder}")
             params.append(self.since)
@@ -91,6 +122,15 @@ class RecordFilter:
             clauses.append(f"time < {placeholder}")
             params.append(self.until)
         return " AND ".join(clauses), params
+
+
+def _tool_clause(pattern: str, placeholder: str, dialect: Dialect, *, glob: bool) -> tuple[str, str]:
+    if not glob:
+        return f"tool = {placeholder}", pattern
+    if dialect == "sqlite":  # GLOB is case-sensitive; only its [ would be special beyond * and ?
+        return f"tool GLOB {placeholder}", pattern.replace("[", "[[]")
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"tool LIKE {placeholder} ESCAPE '\\'", escaped.replace("*", "%").replace("?", "_")
 
 
 @runtime_checkable
@@ -119,11 +159,42 @@ class AuditStore(Protocol):
         """Flush what is queued and close; idempotent."""
 
 
+@runtime_checkable
+class OutboxStore(AuditStore, Protocol):
+    """An audit store that keeps the notification outbox in its own database (SQLite, PostgreSQL)."""
+
+    async def append_end(
+        self, record: AuditRecord, *, notifications: Sequence[OutboxEntry] = ()
+    ) -> AuditRecord:
+        """Append an end record and the call's outbox entries in one transaction; returns once committed."""
+
+    def notify_outbox(self) -> Outbox:
+        """An :class:`~mcpea_core.notify.outbox.Outbox` over the same database, not yet opened."""
+
+
 def default_store_url() -> str:
     """``sqlite:///<user state dir>/audit.sqlite3``."""
     import platformdirs
 
     return f"sqlite://{Path(platformdirs.user_state_dir('mcpea')) / 'audit.sqlite3'}"
+
+
+def display_url(url: str) -> str:
+    """``url`` fit to show: no password in the user part or in the options."""
+    parts = urlsplit(url)
+    netloc, query = parts.netloc, parts.query
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        name = user.split(":", 1)[0]
+        netloc = f"{name}@{host}" if name else host
+    options = parse_qsl(query, keep_blank_values=True)
+    if any(key.lower() in _SECRET_OPTIONS for key, _ in options):
+        query = "&".join(
+            f"{k}=***" if k.lower() in _SECRET_OPTIONS else urlencode([(k, v)]) for k, v in options
+        )
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _local_path(url: str, scheme: str) -> Path:

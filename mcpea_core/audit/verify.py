@@ -17,7 +17,7 @@ A start record without an end record is listed in ``report.unfinished``: the
 hub stopped (crashed, was killed, lost power) while the call ran, or the call
 is still running. It is a truthful record of an unknown effect, not damage to
 the trail, so it does not make ``ok`` false; ``report.complete`` is false and
-``mcpea audit verify`` should show these calls, since whether their effect
+``mcpea audit verify`` names them and fails unless told otherwise, since whether their effect
 happened must be checked upstream (connectors derive idempotency keys from
 the call id: ``mcpea-<call_id>``).
 

@@ -4,8 +4,9 @@ Configured by the ``[notify]`` section of ``mcpea.toml`` (see
 :mod:`mcpea_core.notify.settings`). :class:`NotifyPlugin` adds an optional
 ``notify`` argument to every tool (its values: the configured channel
 names), queues one notification per matching route or requested channel
-when a call ends, and delivers them from a background worker with retries
-and dead-lettering. Channel kinds come from plugins (``register_channels``);
+when a call ends (in the audit database, with the call's end record, when
+the audit store is SQLite or PostgreSQL), and delivers them from a
+background worker with retries and dead-lettering. Channel kinds come from plugins (``register_channels``);
 ``webhook`` (signed HTTP POST) and ``log`` are built in.
 
 The plugin, the outbox implementations and the channels are imported on
@@ -18,16 +19,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .channels import Channel, Delivery, DeliveryError
-from .outbox import Outbox, OutboxEntry
+from .outbox import CallNotifications, Outbox, OutboxEntry
 from .settings import NotifySettings, RetrySettings, RouteRule
 
 if TYPE_CHECKING:
     from .memory_outbox import MemoryOutbox
     from .plugin import NotifyPlugin, notify_plugin
+    from .postgres_outbox import PostgresOutbox
     from .sqlite_outbox import SQLiteOutbox
     from .webhook import verify_signature
 
 __all__ = [
+    "CallNotifications",
     "Channel",
     "Delivery",
     "DeliveryError",
@@ -36,6 +39,7 @@ __all__ = [
     "NotifySettings",
     "Outbox",
     "OutboxEntry",
+    "PostgresOutbox",
     "RetrySettings",
     "RouteRule",
     "SQLiteOutbox",
@@ -46,6 +50,7 @@ __all__ = [
 _LAZY = {
     "MemoryOutbox": ".memory_outbox",
     "NotifyPlugin": ".plugin",
+    "PostgresOutbox": ".postgres_outbox",
     "SQLiteOutbox": ".sqlite_outbox",
     "notify_plugin": ".plugin",
     "verify_signature": ".webhook",

@@ -4,6 +4,11 @@
 
     mcpea notify status            counts, then the pending and dead-lettered notifications
     mcpea notify status --json     the same as JSON: {"outbox", "counts", "pending", "dead"}
+
+It reads the outbox the hub uses with the same configuration: ``--outbox``,
+else ``[notify] outbox``, else the audit database when the audit store
+(``MCPEA_AUDIT_STORE`` or ``[audit] store``, default SQLite) keeps it, else
+``notify.sqlite3`` in the user state directory.
 """
 
 from __future__ import annotations
@@ -17,16 +22,34 @@ import anyio
 import click
 
 from ..config import HubConfig, load_config
-from .outbox import OutboxEntry, Status
-from .settings import NotifySettings
+from ..errors import McpeaError
+from .outbox import Outbox, OutboxEntry, Status
 
-__all__ = ["notify_group"]
+__all__ = ["configured_outbox", "notify_group"]
 
 _LISTED: tuple[Status, ...] = ("pending", "dead")
 
 
-def _settings(config: HubConfig) -> NotifySettings:
-    return config.notify
+def configured_outbox(config: HubConfig, path: str | None = None) -> tuple[Outbox, str]:
+    """The outbox a hub with this configuration uses (not opened), and where it is, fit to show."""
+    from ..audit.settings import configured_store_url
+    from ..audit.store import OutboxStore, display_url, store_from_url
+    from .plugin import default_outbox_path
+    from .sqlite_outbox import SQLiteOutbox
+
+    chosen = path or config.notify.outbox
+    url = None if chosen else configured_store_url(config.audit)
+    store = store_from_url(url) if url else None
+    if url and isinstance(store, OutboxStore):
+        outbox = store.notify_outbox()
+        if isinstance(outbox, SQLiteOutbox):
+            return outbox, str(outbox.path)
+        from .postgres_outbox import PostgresOutbox
+
+        table = outbox.table if isinstance(outbox, PostgresOutbox) else "outbox"
+        return outbox, f"{display_url(url)} (table {table})"
+    file = Path(chosen or default_outbox_path())
+    return SQLiteOutbox(file), str(file)
 
 
 def _time(value: float | None) -> str | None:
@@ -53,15 +76,20 @@ def _row(entry: OutboxEntry) -> dict[str, Any]:
     }
 
 
-async def _report(path: Path, limit: int) -> dict[str, Any]:
+async def _report(outbox: Outbox, where: str, limit: int) -> dict[str, Any]:
+    from ..audit.redact import redact_text
     from .sqlite_outbox import SQLiteOutbox
 
-    report: dict[str, Any] = {"outbox": str(path), "counts": {"pending": 0, "delivered": 0, "dead": 0}}
+    report: dict[str, Any] = {"outbox": where, "counts": {"pending": 0, "delivered": 0, "dead": 0}}
     report.update({status: [] for status in _LISTED})
-    if not path.exists():
+    if isinstance(outbox, SQLiteOutbox) and not outbox.path.exists():
         return report
-    outbox = SQLiteOutbox(path)
-    await outbox.open()
+    try:
+        await outbox.open()
+    except Exception as exc:
+        raise McpeaError(
+            f"cannot open the notification outbox {where}: {type(exc).__name__}: {redact_text(str(exc))}"
+        ) from exc
     try:
         report["counts"] = await outbox.counts()
         for status in _LISTED:
@@ -79,7 +107,11 @@ def notify_group() -> None:
 # mcpea_core.cli imports this module to add the group, so its helpers are imported when a command runs.
 @notify_group.command()
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="Path to mcpea.toml.")
-@click.option("--outbox", type=click.Path(dir_okay=False), help="Outbox file (default: [notify] outbox).")
+@click.option(
+    "--outbox",
+    type=click.Path(dir_okay=False),
+    help="SQLite outbox file (default: [notify] outbox, else the audit database, else notify.sqlite3).",
+)
 @click.option(
     "--limit", type=click.IntRange(1, 10000), default=50, show_default=True, help="Entries per status."
 )
@@ -93,10 +125,9 @@ def status(config: str | None, outbox: str | None, limit: int, as_json: bool) ->
 
 def _status(config: str | None, outbox: str | None, limit: int, as_json: bool) -> None:
     from ..cli import _console
-    from .plugin import default_outbox_path
 
-    path = Path(outbox or _settings(load_config(config)).outbox or default_outbox_path())
-    report = anyio.run(_report, path, limit)
+    chosen, where = configured_outbox(load_config(config), outbox)
+    report = anyio.run(_report, chosen, where, limit)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -105,7 +136,7 @@ def _status(config: str | None, outbox: str | None, limit: int, as_json: bool) -
     counts = report["counts"]
     console = _console()
     console.print(
-        f"{path}: {counts['pending']} pending, {counts['delivered']} delivered, "
+        f"{where}: {counts['pending']} pending, {counts['delivered']} delivered, "
         f"{counts['dead']} dead-lettered"
     )
     for state in _LISTED:

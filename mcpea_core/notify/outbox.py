@@ -24,18 +24,30 @@ the contract tests a new store runs):
 * Times are seconds since the epoch (``time.time()``); an entry's
   ``payload`` is the JSON text that is sent, byte for byte, on every attempt.
 
-The audit stores are to hold this table too, written in the same
-transaction as a call's end record.
+**Kept with the audit trail.** The SQLite and PostgreSQL audit stores keep
+this table in their own database (:meth:`~mcpea_core.audit.store.OutboxStore.notify_outbox`).
+Then the notification plugin does not enqueue a call's entries itself: it
+leaves them on the call as :class:`CallNotifications` (``call.extras[OUTBOX_EXTRA]``)
+and the audit plugin commits them in the same transaction as the call's end
+record, so a call's notifications exist exactly when its end record does.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
-__all__ = ["STATUSES", "Outbox", "OutboxEntry", "Status", "idempotency_key"]
+__all__ = [
+    "OUTBOX_EXTRA",
+    "STATUSES",
+    "CallNotifications",
+    "Outbox",
+    "OutboxEntry",
+    "Status",
+    "idempotency_key",
+]
 
 Status = Literal["pending", "delivered", "dead"]
 STATUSES: tuple[Status, ...] = ("pending", "delivered", "dead")
@@ -66,6 +78,27 @@ class OutboxEntry:
     last_error: str | None = None
     lease_owner: str | None = None
     lease_until: float | None = None
+
+
+def _nothing() -> None:
+    return None
+
+
+OUTBOX_EXTRA = "outbox"
+"""The key of a call's :class:`CallNotifications` in ``ToolCall.extras``."""
+
+
+@dataclass(frozen=True)
+class CallNotifications:
+    """A finished call's outbox entries, handed to the audit plugin to commit with the end record.
+
+    ``committed`` is called once they are (the notification plugin wakes its
+    delivery worker with it); if the end record cannot be written, neither
+    are they.
+    """
+
+    entries: tuple[OutboxEntry, ...]
+    committed: Callable[[], None] = _nothing
 
 
 @runtime_checkable

@@ -10,6 +10,16 @@
   call's result is returned as soon as the entries are stored: delivery
   happens later, on the worker. Storing is bounded by ``enqueue_timeout``
   and fail-open: a broken outbox is logged, never the call's failure.
+* **The outbox.** When ``[notify] outbox`` is not set and the hub's audit
+  store is SQLite or PostgreSQL, the outbox is a table in the audit
+  database and the entries are not enqueued here: they are left on the call
+  (:class:`~.outbox.CallNotifications`) and the audit plugin, the wrapper
+  outside this one, commits them in the same transaction as the call's end
+  record. Otherwise (audit off, a JSON Lines trail, ``[notify] outbox``
+  set) they go to a SQLite outbox of their own. So with the outbox in the
+  audit database, a call whose end record cannot be written (a store that
+  is down under ``on_failure = "allow"``) loses its notifications with it;
+  set ``[notify] outbox`` to keep them apart.
 * **Deliver** (``startup``/``shutdown``): a :class:`~.worker.DeliveryWorker`
   on its own thread sends the entries with retries and dead-letters.
 * **Channels** (``register_channels``): the built-in kinds ``webhook`` and
@@ -29,6 +39,7 @@ import anyio.to_thread
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel
 
+from ..audit.plugin import AuditPlugin
 from ..audit.redact import Redactor
 from ..context import Outcome, ToolCall, ToolOutcome
 from ..errors import ToolError
@@ -37,7 +48,7 @@ from ..tools import Tool
 from .channels import ChannelKinds
 from .hookspecs import RegisterChannel
 from .log_channel import LogChannel, LogSettings
-from .outbox import Outbox
+from .outbox import OUTBOX_EXTRA, CallNotifications, Outbox
 from .payload import build_entries
 from .routing import NOTIFY_ARGUMENT, Router, arguments_model, requested_channels
 from .settings import NotifySettings
@@ -70,9 +81,14 @@ def notify_plugin(settings: NotifySettings | None) -> NotifyPlugin | None:
 class NotifyPlugin:
     """Notifications for one :class:`NotifySettings`.
 
-    ``outbox`` defaults to a :class:`SQLiteOutbox` at ``settings.outbox`` (or
-    :func:`default_outbox_path`). ``worker_options`` are passed to
-    :class:`DeliveryWorker` (``concurrency``, ``lease``, ``grace``, ...).
+    ``outbox`` defaults to a :class:`SQLiteOutbox` at ``settings.outbox``;
+    without either, it is chosen at start-up: the audit store's outbox when
+    the hub has an :class:`~mcpea_core.audit.AuditPlugin` whose store keeps
+    one, else a :class:`SQLiteOutbox` at :func:`default_outbox_path`.
+    ``with_end_record=True`` (set by that choice, or by an embedder passing
+    ``outbox=audit_plugin.notify_outbox()``) leaves each call's entries to
+    the audit plugin to commit with the end record. ``worker_options`` are
+    passed to :class:`DeliveryWorker` (``concurrency``, ``lease``, ...).
     """
 
     def __init__(
@@ -83,9 +99,12 @@ class NotifyPlugin:
         redactor: Redactor | None = None,
         enqueue_timeout: float = 5.0,
         worker_options: dict[str, Any] | None = None,
+        with_end_record: bool = False,
     ) -> None:
         self.settings = settings or NotifySettings()
+        self._outbox_given = outbox is not None or self.settings.outbox is not None
         self.outbox: Outbox = outbox or SQLiteOutbox(self.settings.outbox or default_outbox_path())
+        self.with_end_record = with_end_record
         self.redactor = redactor or Redactor()
         self.enqueue_timeout = enqueue_timeout
         self.router = Router(self.settings.routes)
@@ -129,12 +148,46 @@ class NotifyPlugin:
         for plugin, impl in hub.host.implementations("register_channels"):
             hub.host.call_impl(impl, register=kinds.registrar(plugin), settings=hub.settings.get(plugin))
         channels = kinds.build(self.settings.channels, path=hub.config.source, strict=hub.strict)
-        await self.outbox.open()
+        self._choose_outbox(hub)
+        try:
+            await self.outbox.open()
+        except Exception as exc:
+            if not self.with_end_record:
+                raise
+            # The audit store is down and its policy let the hub start (on_failure = "allow"): so do we.
+            # The worker keeps trying to reach the outbox; calls' notifications go with their end records.
+            logger.error("notify: the outbox in the audit store cannot be opened yet: %s", exc)
         runner = WorkerThread(
             DeliveryWorker(self.outbox, channels, self.settings.retry, **self._worker_options)
         )
         await anyio.to_thread.run_sync(runner.start)
         self._runner = runner
+
+    def _choose_outbox(self, hub: Hub) -> None:
+        audits = [p for p in hub.host.pm.get_plugins() if isinstance(p, AuditPlugin)]
+        audit_outbox = audits[0].notify_outbox() if audits else None
+        if self.with_end_record and audit_outbox is None:
+            logger.warning(
+                "notify: no audit plugin keeps the outbox %r, so notifications are enqueued on their own",
+                self.outbox,
+            )
+            self.with_end_record = False
+        elif not self._outbox_given and audit_outbox is not None:
+            self.outbox, self.with_end_record = audit_outbox, True
+            earlier = default_outbox_path()
+            if earlier.exists():
+                logger.warning(
+                    "notify: the outbox is now in the audit database, so what %s still holds is not "
+                    "delivered; see `mcpea notify status --outbox %s`, and set [notify] outbox to it "
+                    "until it is empty",
+                    earlier,
+                    earlier,
+                )
+        logger.info(
+            "notify: outbox %r%s",
+            self.outbox,
+            ", written with each call's end record" if self.with_end_record else "",
+        )
 
     @hookimpl
     async def shutdown(self, hub: Hub) -> None:
@@ -182,6 +235,9 @@ class NotifyPlugin:
             entries = build_entries(
                 call, outcome, error, channels, requested=requested, redactor=self.redactor, now=time.time()
             )
+            if self.with_end_record:  # the audit plugin commits them with the end record, then wakes us
+                call.extras[OUTBOX_EXTRA] = CallNotifications(tuple(entries), self._wake)
+                return
             with anyio.fail_after(self.enqueue_timeout):
                 await self.outbox.enqueue(entries)
         except Exception:
@@ -189,6 +245,9 @@ class NotifyPlugin:
                 "notify: the notifications of call %s (%s) were not queued", call.call_id, call.name
             )
             return
+        self._wake()
+
+    def _wake(self) -> None:
         if self._runner is not None:
             self._runner.wake()
 

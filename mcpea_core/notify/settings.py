@@ -3,7 +3,8 @@
 ::
 
     [notify]
-    outbox = "/var/lib/mcpea/notify.sqlite3"   # default: notify.sqlite3 in the user state directory
+    outbox = "/var/lib/mcpea/notify.sqlite3"   # default: in the audit database (SQLite or PostgreSQL),
+                                               # else notify.sqlite3 in the user state directory
 
     [notify.channels."webhook:ops"]              # <kind>:<name>; the kind comes from a plugin
     url = "https://ops.example.com/hooks/mcpea"
@@ -101,7 +102,9 @@ class NotifySettings(_Section):
 
     outbox: str | None = Field(
         default=None,
-        description="SQLite file of the durable outbox; default notify.sqlite3 in the user state directory.",
+        description="SQLite file of a separate durable outbox. Default: a table in the audit database when "
+        "[audit] store is SQLite or PostgreSQL (written with each call's end record, in one transaction), "
+        "else notify.sqlite3 in the user state directory.",
     )
     channels: dict[ChannelName, dict[str, Any]] = Field(
         default_factory=dict, description="Channel settings by <kind>:<name>, checked by the kind's model."

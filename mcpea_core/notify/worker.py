@@ -13,7 +13,9 @@ life does not depend on which task started or stops the hub.
   a permanent failure, the entry is dead-lettered and logged as an error.
 * **No busy loop.** With nothing due it sleeps until the earliest pending
   entry is due, or until :meth:`DeliveryWorker.wake` (called after each
-  enqueue) or a finished delivery wakes it.
+  enqueue) or a finished delivery wakes it, and at most ``idle_poll``
+  seconds: entries can also appear without a wake (another hub process
+  sharing the outbox, an end record whose write outlived its timeout).
 * **Clean stop.** :meth:`DeliveryWorker.stop` makes one last claim (so what
   was queued just before, such as by ``mcpea call``, goes out now), gives
   the deliveries in flight ``grace`` seconds, then cancels them; an
@@ -78,6 +80,7 @@ class DeliveryWorker:
         delivery_timeout: float = 60.0,
         grace: float = 5.0,
         retain_delivered: float = 7 * 86400.0,
+        idle_poll: float = 30.0,
         worker_id: str | None = None,
         clock: Clock = time.time,
         rand: Clock = random.random,
@@ -94,6 +97,7 @@ class DeliveryWorker:
         self.delivery_timeout = delivery_timeout
         self.grace = grace
         self.retain_delivered = retain_delivered
+        self.idle_poll = idle_poll
         self.worker_id = worker_id or _worker_id()
         self.clock = clock
         self.rand = rand
@@ -153,7 +157,7 @@ class DeliveryWorker:
         """Start deliveries for what is due; return how long to sleep (``None``: until woken)."""
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return None
+            return None  # a finished delivery wakes the loop
         try:
             claimed = await self.outbox.claim(
                 self.worker_id, limit=free, lease=self.lease, channels=list(self.channels), now=self.clock()
@@ -168,7 +172,7 @@ class DeliveryWorker:
         except Exception:
             logger.exception("notify: the outbox failed; trying again in %ss", self.error_pause)
             return self.error_pause
-        return None if due is None else max(0.01, due - self.clock())
+        return self.idle_poll if due is None else max(0.01, min(due - self.clock(), self.idle_poll))
 
     async def _sleep(self, seconds: float | None) -> None:
         assert self._event is not None

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import anyio
+import pytest
 
 from mcpea_core.audit import AuditRecord, AuditStoreError, ChainHead, RecordFilter, VerifyReport
 from mcpea_core.audit.store import AuditStore
 
 POSTGRES_ENV = "MCPEA_TEST_POSTGRES_URL"
 STORE_KINDS = ["sqlite", "jsonl", "postgresql"]
+
+
+@contextlib.contextmanager
+def postgres_schema(prefix: str = "mcpea_audit_test") -> Iterator[str]:
+    """A PostgreSQL URL whose ``schema`` is new and dropped afterwards; skips without a server."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(
+            f"set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test) to run PostgreSQL tests"
+        )
+    import psycopg
+    from psycopg import sql
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def make_record(call_id: str, phase: str = "start", **fields: object) -> AuditRecord:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import pytest
 from mcpea_core.audit import open_store
 from mcpea_core.audit.store import AuditStore
 
-from ._support import POSTGRES_ENV
+from ._support import postgres_schema
 
 
 @pytest.fixture
@@ -31,18 +29,8 @@ def _audit_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A URL whose ``schema`` is unique to this test; the schema is dropped afterwards."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(
-            f"set {POSTGRES_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test) to run PostgreSQL tests"
-        )
-    import psycopg
-    from psycopg import sql
-
-    schema = f"mcpea_audit_test_{uuid.uuid4().hex[:12]}"
-    yield f"{base}{'&' if '?' in base else '?'}schema={schema}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the notification tests: outboxes of each kind, a webhook receiver."""
+"""Fixtures for the notification tests: outboxes of each kind, audit stores keeping one, a receiver."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from audit._support import postgres_schema
 
 from mcpea_core.notify.memory_outbox import MemoryOutbox
 from mcpea_core.notify.outbox import Outbox
@@ -19,13 +20,39 @@ def _no_audit_trail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MCPEA_AUDIT_STORE", "off")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL with a schema of this test's own (skips without MCPEA_TEST_POSTGRES_URL)."""
+    with postgres_schema("mcpea_notify_test") as url:
+        yield url
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outbox]:
     """Each Outbox implementation, opened: the contract tests run against all of them."""
-    store: Outbox = MemoryOutbox() if request.param == "memory" else SQLiteOutbox(tmp_path / "outbox.sqlite3")
+    store: Outbox
+    if request.param == "memory":
+        store = MemoryOutbox()
+    elif request.param == "sqlite":
+        store = SQLiteOutbox(tmp_path / "outbox.sqlite3")
+    else:
+        from mcpea_core.notify.postgres_outbox import PostgresOutbox
+
+        url = request.getfixturevalue("postgres_url")
+        base, schema = url.split("?schema=", 1) if "?schema=" in url else url.rsplit("&schema=", 1)
+        store = PostgresOutbox(base, schema=schema)
     await store.open()
     yield store
     await store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def audit_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an audit store that keeps the notification outbox in its database."""
+    if request.param == "sqlite":
+        return f"sqlite://{tmp_path / 'audit.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 @pytest.fixture

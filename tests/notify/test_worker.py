@@ -200,3 +200,15 @@ async def test_what_was_queued_just_before_the_stop_still_goes_out() -> None:
             await outbox.enqueue([make_entry("last-minute")])  # no wake: the stop comes first
             w.stop()
     assert await outbox.counts() == {"pending": 0, "delivered": 1, "dead": 0}
+
+
+async def test_entries_that_appear_without_a_wake_are_found_within_the_idle_poll() -> None:
+    outbox, channel = CountingOutbox(), Recorder()
+    w = worker(outbox, channel, idle_poll=0.2)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(w.run)
+        await eventually(lambda: outbox.claims == 1)  # idle: nothing pending, nothing due
+        await outbox.enqueue([make_entry("from-another-process")])  # no wake(), as another hub would
+        with anyio.fail_after(3):
+            await eventually(lambda: len(channel.sent) == 1)
+        w.stop()
