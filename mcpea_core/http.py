@@ -138,7 +138,10 @@ async def serve_http(hub: Hub, host: str, port: int, *, log_level: str = "warnin
         sock.close()
         raise
     shown = f"[{host}]" if ":" in host else host
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=5)
+    # log_config=None: uvicorn logs through the root handlers, which carry the redacting filter.
+    config = uvicorn.Config(
+        app, log_level=log_level, lifespan="on", access_log=False, timeout_graceful_shutdown=5, log_config=None
+    )
     server = uvicorn.Server(config)
 
     original_startup = server.startup

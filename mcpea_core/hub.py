@@ -29,6 +29,7 @@ from .errors import ConfigError, PluginLoadError, PolicyDenied, RegistrationErro
 from .pipeline import CoreExecutor, error_result
 from .plugins import PluginHost, PluginInfo, chosen_plugins
 from .resources import Prompt, Resource, ResourceTemplate
+from .secrets import remember_settings
 from .tools import Tool, make_tool
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ class Hub:
             table = self.config.plugin_settings(name)
             try:
                 self.settings[name] = validate_section(model, table, path=path, key=f"plugins.{name}")
+                remember_settings(self.settings[name])
             except ConfigError as exc:
                 if table is not None or self.strict:
                     raise  # the operator wrote this table: a mistake in it must not pass quietly

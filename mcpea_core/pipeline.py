@@ -41,6 +41,11 @@ def field_problems(exc: ValidationError) -> list[FieldProblem]:
 
 
 def error_result(message: str) -> types.CallToolResult:
+    """An ``isError`` result; secrets (known values and credential shapes) never reach the client."""
+    from .audit.redact import redact_text
+    from .secrets import scrub
+
+    message = redact_text(scrub(message))
     return types.CallToolResult(content=[types.TextContent(type="text", text=message)], is_error=True)
 
 

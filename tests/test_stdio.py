@@ -406,7 +406,7 @@ def test_stray_stdout_writes_do_not_corrupt_the_wire(
 @pytest.mark.anyio
 async def test_sdk_client_round_trip_over_stdio() -> None:
     params = StdioServerParameters(
-        command=mcpea_command(), args=["serve"], env={"MCPEA_LOAD_PLUGINS": "example"}
+        command=mcpea_command(), args=["serve"], env={"MCPEA_LOAD_PLUGINS": "example", "MCPEA_AUDIT_STORE": "off"}
     )
     with anyio.fail_after(60):
         async with Client(params) as client:

@@ -158,7 +158,16 @@ class NotifyPlugin:
             # The worker keeps trying to reach the outbox; calls' notifications go with their end records.
             logger.error("notify: the outbox in the audit store cannot be opened yet: %s", exc)
         runner = WorkerThread(
-            DeliveryWorker(self.outbox, channels, self.settings.retry, **self._worker_options)
+            DeliveryWorker(
+                self.outbox,
+                channels,
+                self.settings.retry,
+                **{
+                    "lease": self.settings.retry.lease,
+                    "delivery_timeout": self.settings.retry.delivery_timeout,
+                    **self._worker_options,
+                },
+            )
         )
         await anyio.to_thread.run_sync(runner.start)
         self._runner = runner

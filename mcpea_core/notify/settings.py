@@ -89,11 +89,20 @@ class RetrySettings(_Section):
     max_attempts: int = Field(default=5, ge=1, le=100, description="Attempts before dead-lettering.")
     base_backoff: float = Field(default=5.0, gt=0, description="Seconds before the second attempt.")
     max_backoff: float = Field(default=300.0, gt=0, description="Longest wait between two attempts.")
+    delivery_timeout: float = Field(default=30.0, gt=0, description="Longest one delivery attempt may take.")
+    lease: float = Field(
+        default=45.0,
+        gt=0,
+        description="How long a worker holds an entry it is delivering; after a crash, the next worker "
+        "resends it once the lease has run out.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> RetrySettings:
         if self.max_backoff < self.base_backoff:
             raise ValueError("max_backoff must not be smaller than base_backoff")
+        if self.lease <= self.delivery_timeout:
+            raise ValueError("lease must be longer than delivery_timeout, or two workers could send one entry")
         return self
 
 
