@@ -116,10 +116,11 @@ class PluginHost:
         found: set[str] = set()
         for ep in _entry_points():
             found.add(ep.name)
-            dist = ep.dist
+            # One parse of the distribution's METADATA (``dist.name`` and ``dist.version`` parse it each).
+            meta = ep.dist.metadata if ep.dist else None
             info: dict[str, Any] = {
-                "distribution": dist.name if dist else None,
-                "version": dist.version if dist else None,
+                "distribution": meta["Name"] if meta else None,
+                "version": meta["Version"] if meta else None,
                 "module": ep.value,
             }
             if chosen is not None and ep.name not in chosen:

@@ -15,6 +15,7 @@ message that then looks valid.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -23,7 +24,7 @@ import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
@@ -63,6 +64,10 @@ MAX_NESTING_DEPTH: Final = 64
 stdlib parser recurses once per level."""
 
 _DISCARD_CHUNK: Final = 64 * 1024
+
+_HANDOFF_SLOTS: Final = 1
+"""Frames the reader thread may hand over before the dispatcher has taken the
+first of them: the reader never runs further ahead of the server than that."""
 
 ReadStreamT = ContextReceiveStream[SessionMessage | Exception]
 WriteStreamT = ContextSendStream[SessionMessage]
@@ -113,18 +118,26 @@ async def hardened_stdio(
         # Error replies share the server's write channel, so one task writes
         # every line and replies can never interleave with the server's own.
         replies = write_stream.clone()
-        frames_send, frames_recv = anyio.create_memory_object_stream[_Frame](0)
+        frames_send, frames_recv = anyio.create_memory_object_stream[_Frame](_HANDOFF_SLOTS)
 
-        async with BlockingPortal() as portal, anyio.create_task_group() as tg:
+        async with AsyncExitStack() as stack:
+            try:
+                loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+                portal = None
+            except RuntimeError:  # another backend (Trio): hand frames over through a portal
+                loop = None
+                portal = await stack.enter_async_context(BlockingPortal())
+            handoff = _Handoff(frames_send, loop, portal)
+            tg = await stack.enter_async_context(anyio.create_task_group())
             dispatch_scope = anyio.CancelScope()
-            tg.start_soon(_dispatch, dispatch_scope, frames_recv, read_writer, replies)
+            tg.start_soon(_dispatch, dispatch_scope, frames_recv, read_writer, replies, handoff)
             tg.start_soon(_write_lines, write_reader, stdout)
             # A daemon thread, not an anyio worker: it may sit in a blocking read
             # of an idle stdin forever, and a worker thread would be joined at
             # interpreter exit and hang it.
             reader = threading.Thread(
                 target=_pump,
-                args=(stdin, max_line_bytes, max_depth, portal, frames_send),
+                args=(stdin, max_line_bytes, max_depth, handoff),
                 name="mcpea-stdio-reader",
                 daemon=True,
             )
@@ -133,15 +146,18 @@ async def hardened_stdio(
                 yield read_stream, write_stream
             finally:
                 # The body may leave before stdin ends (a crash, a cancel): stop
-                # feeding it. Closing the frame channel here, not only in the
-                # dispatcher (which a failing task group may cancel before it
-                # ever runs), fails any hand-over the reader thread has pending,
-                # so the portal can exit. Nothing here may cancel the portal's
-                # task group: this task group, with the writer still flushing
-                # the last replies, runs inside it.
+                # feeding it. Closing the frame channel and the hand-over here,
+                # not only in the dispatcher (which a failing task group may
+                # cancel before it ever runs), releases a reader thread waiting
+                # to hand a frame over, and fails a pending portal call so the
+                # portal can exit. Nothing here may cancel the portal's task
+                # group: this task group, with the writer still flushing the
+                # last replies, runs inside it.
                 dispatch_scope.cancel()
                 frames_recv.close()
-                await portal.stop()
+                handoff.close()
+                if portal is not None:
+                    await portal.stop()
                 write_stream.close()
     finally:
         for release in reversed(releases):
@@ -193,12 +209,77 @@ def _lines(stdin: IO[bytes], max_line_bytes: int) -> Iterator[bytes | _Oversized
             return
 
 
+class _Handoff:
+    """Passes the reader thread's frames to the event loop, in order.
+
+    On asyncio the thread schedules each frame with ``call_soon_threadsafe``
+    and goes straight back to reading: waiting until the loop had taken the
+    frame (a blocking portal call, which also starts a task per message)
+    made the reader contend for the GIL with the very request it had just
+    handed over, and cost about as much as the rest of the transport. A
+    semaphore keeps at most ``_HANDOFF_SLOTS`` frames between the thread and
+    the dispatcher, so a client that floods stdin is still held to the
+    server's pace and memory stays bounded. Other backends go through a
+    blocking portal call, one frame at a time.
+    """
+
+    def __init__(
+        self,
+        frames: MemoryObjectSendStream[_Frame],
+        loop: asyncio.AbstractEventLoop | None,
+        portal: BlockingPortal | None,
+    ) -> None:
+        self._frames = frames
+        self._loop = loop
+        self._portal = portal
+        self._slots = threading.Semaphore(_HANDOFF_SLOTS)
+        self._closed = False
+
+    # --- reader thread ---
+
+    def put(self, frame: _Frame) -> bool:
+        """Hand ``frame`` over (waiting for a free slot); ``False`` once nobody takes frames any more."""
+        if self._portal is not None:
+            self._portal.call(self._frames.send, frame)
+            return True
+        assert self._loop is not None
+        self._slots.acquire()
+        if self._closed:
+            return False
+        self._loop.call_soon_threadsafe(self._deliver, frame)
+        return True
+
+    def finish(self) -> None:
+        """No more frames: end the channel after the ones already handed over."""
+        if self._portal is not None:
+            self._portal.call(self._frames.aclose)
+        else:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._frames.close)
+
+    # --- event loop ---
+
+    def _deliver(self, frame: _Frame) -> None:
+        try:
+            self._frames.send_nowait(frame)  # never blocks: the slots bound the buffer
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            self.close()  # the transport is shutting down
+
+    def taken(self) -> None:
+        """The dispatcher took a frame: its slot is free again."""
+        self._slots.release()
+
+    def close(self) -> None:
+        """Frames are no longer taken: wake a reader waiting for a slot, so it stops."""
+        self._closed = True
+        self._slots.release()
+
+
 def _pump(
     stdin: IO[bytes],
     max_line_bytes: int,
     max_depth: int,
-    portal: BlockingPortal,
-    frames: MemoryObjectSendStream[_Frame],
+    handoff: _Handoff,
 ) -> None:
     """Reader thread: read, decode and check each line, hand the outcome to the event loop.
 
@@ -217,16 +298,16 @@ def _pump(
                 except Exception:
                     logger.exception("stdio: unexpected failure decoding a line")
                     frame = _Reject(_error(INTERNAL_ERROR, "Internal error while reading the message", None))
-            if frame is not None:
-                portal.call(frames.send, frame)
+            if frame is not None and not handoff.put(frame):
+                return  # the transport is shutting down
     except OSError as exc:
         logger.warning("stdio: reading stdin failed (%s); treating it as closed", exc)
     except Exception as exc:
-        # The portal stopped or the dispatcher left: the transport is shutting down.
+        # The portal or the event loop stopped, or the dispatcher left: the transport is shutting down.
         logger.debug("stdio: reader stopped: %r", exc)
     finally:
         with suppress(Exception):
-            portal.call(frames.aclose)
+            handoff.finish()
 
 
 async def _dispatch(
@@ -234,6 +315,7 @@ async def _dispatch(
     frames: MemoryObjectReceiveStream[_Frame],
     read_writer: ContextSendStream[SessionMessage | Exception],
     replies: ContextSendStream[SessionMessage],
+    handoff: _Handoff,
 ) -> None:
     """Forward valid messages to the server and rejections to the writer, in arrival order.
 
@@ -244,6 +326,7 @@ async def _dispatch(
         try:
             async with frames:
                 async for frame in frames:
+                    handoff.taken()
                     if isinstance(frame, _Reject):
                         await replies.send(SessionMessage(frame.reply))
                     else:
@@ -251,6 +334,7 @@ async def _dispatch(
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             logger.debug("stdio: the server stopped reading")
         finally:
+            handoff.close()
             read_writer.close()
             replies.close()
 

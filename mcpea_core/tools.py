@@ -21,16 +21,36 @@ import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
+import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from .errors import RegistrationError
 
-__all__ = ["Annotations", "EmptyInput", "Tool", "make_tool", "validate_tool_name"]
+__all__ = ["DEFER_MODEL_BUILD", "Annotations", "EmptyInput", "Tool", "make_tool", "validate_tool_name"]
 
 _MCP_NAME = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _CHAIN_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+){2,}$")
+
+
+def _rebuilds_thread_safely(version: str = pydantic.VERSION) -> bool:
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return (major, minor) >= (2, 14)
+
+
+DEFER_MODEL_BUILD: Final[bool] = _rebuilds_thread_safely()
+"""What plugins' models pass as ``defer_build`` (``ConfigDict(defer_build=DEFER_MODEL_BUILD)``).
+
+A deferred model is built (its core schema, validator and serializer) on
+first validation or JSON Schema request instead of when its module is
+imported: most of a plugin's import time, paid at every start of the hub
+for tools that may never be called. Registering a tool reads only
+``model_fields``, which a deferred model has. Pydantic serializes that
+first build across threads from 2.14 on; before, a model first used by
+sync tools in two worker threads at once could validate with its parent's
+validator, so older versions build at import as usual.
+"""
 
 
 class EmptyInput(BaseModel):

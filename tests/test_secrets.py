@@ -445,13 +445,6 @@ async def test_upstream_error_text_reaches_the_client_redacted(tmp_path: Path) -
 
 
 @pytest.mark.usefixtures("inprocess_env")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap: the hub knows every SecretStr plugin setting but redacts only credential shapes and "
-    "SecretStr arguments, so a connector that quotes its own plain key in an UpstreamError leaks it to "
-    "the audit trail, the outbox, the logs (log channel) and the client",
-)
 async def test_a_plugin_secret_quoted_in_an_upstream_error_leaks_nowhere(tmp_path: Path) -> None:
     sinks, results = await run_in_process([KEY_IN_ERROR], tmp_path)
     assert results[0].is_error

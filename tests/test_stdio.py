@@ -594,3 +594,45 @@ async def test_a_crashing_body_does_not_hang_on_a_pending_hand_over() -> None:
         assert info.group_contains(RuntimeError, match="boom")
     finally:
         os.close(write_fd)
+
+
+class CountingLines(io.RawIOBase):
+    """Endless ping requests, one per ``readline``; counts the lines read."""
+
+    def __init__(self) -> None:
+        self.read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self.read += 1
+        return encode({"jsonrpc": "2.0", "id": self.read, "method": "ping"})
+
+
+def reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "mcpea-stdio-reader"]
+
+
+@pytest.mark.anyio
+async def test_the_reader_keeps_to_the_servers_pace_and_stops_with_the_transport() -> None:
+    """A client that floods stdin is read only a bounded way ahead of a server that does not read."""
+    from mcpea_core.stdio import _HANDOFF_SLOTS
+
+    before = set(reader_threads())
+    stdin = CountingLines()
+    with anyio.fail_after(5):
+        async with hardened_stdio(4096, stdin, io.BytesIO()) as (read_stream, write_stream):
+            await anyio.sleep(0.3)
+            # One frame waits in the dispatcher for the server, the slots are full,
+            # and one more decoded line waits for a slot.
+            assert stdin.read <= _HANDOFF_SLOTS + 2
+            first = await read_stream.receive()
+            assert isinstance(first, SessionMessage) and getattr(first.message, "id", None) == 1
+            await anyio.sleep(0.1)
+            assert stdin.read <= _HANDOFF_SLOTS + 3
+            await write_stream.aclose()
+        deadline = time.monotonic() + 5
+        while set(reader_threads()) - before and time.monotonic() < deadline:
+            await anyio.sleep(0.01)
+    assert not set(reader_threads()) - before, "the reader thread outlived the transport"

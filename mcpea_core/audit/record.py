@@ -60,12 +60,18 @@ _HASHED_FIELDS_V1 = (
 
 def utc_now() -> str:
     """The current time as fixed-width UTC ISO 8601 (sorts as text): ``2025-01-31T12:00:00.000000Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = datetime.now(UTC)
+    if now.year < 1000:  # isoformat pads the year to four digits, as strftime("%Y") does not everywhere
+        return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return now.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical_json(value: Any) -> str:
     """The one JSON spelling of ``value`` that hashes are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +131,18 @@ class AuditRecord:
 
     def seal(self, seq: int, prev_hash: str) -> AuditRecord:
         """This record placed in a chain after a record whose hash is ``prev_hash``."""
-        placed = dataclasses.replace(self, seq=seq, prev_hash=prev_hash, hash=None)
-        return dataclasses.replace(placed, hash=placed.compute_hash())
+        content = self.hashed_content()
+        content["seq"] = seq
+        content["prev_hash"] = prev_hash
+        digest = hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+        # A copy with three fields changed: what dataclasses.replace makes, without its cost.
+        sealed = object.__new__(AuditRecord)
+        for name in _SLOTS:
+            object.__setattr__(sealed, name, getattr(self, name))
+        object.__setattr__(sealed, "seq", seq)
+        object.__setattr__(sealed, "prev_hash", prev_hash)
+        object.__setattr__(sealed, "hash", digest)
+        return sealed
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -139,3 +155,6 @@ class AuditRecord:
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+_SLOTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))

@@ -36,6 +36,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..secrets import scrub
+
 __all__ = ["REDACTED", "RedactingFilter", "Redactor", "redact_arguments", "redact_text"]
 
 REDACTED = "[REDACTED]"
@@ -96,6 +98,17 @@ _SHAPES: tuple[_Shape, ...] = (
 )
 
 
+# Matches where any shape matches (each alternative keeps its own lookarounds): when it finds
+# nothing, no shape would replace anything.
+def _alternative(pattern: str) -> str:
+    if pattern.startswith("(?i)"):  # a global flag must become a scoped one inside an alternation
+        return f"(?i:{pattern[4:]})"
+    return f"(?:{pattern})"
+
+
+_ANY_SHAPE = re.compile("|".join(_alternative(shape.pattern.pattern) for shape in _SHAPES))
+
+
 def storable(text: str) -> str:
     """``text`` without what some stores refuse: NUL characters and lone surrogates become U+FFFD."""
     if "\x00" in text:
@@ -131,8 +144,10 @@ class Redactor:
         return f"[{label}:hmac={digest}]"
 
     def text(self, text: str) -> str:
-        """``text`` with credential-shaped substrings replaced, made :func:`storable`."""
-        text = storable(text)
+        """``text`` with known secrets and credential shapes replaced, made :func:`storable`."""
+        text = storable(scrub(text))
+        if _ANY_SHAPE.search(text) is None:  # the common case: one scan instead of one per shape
+            return text
         for shape in _SHAPES:
             text = shape.pattern.sub(self._replacer(shape), text)
         return text

@@ -12,6 +12,14 @@ Several hub processes may share one file: each batch is appended inside
 in the same transaction, so the processes extend one chain in turn.
 The file and its directory are created readable by their owner only.
 
+With ``synchronous=NORMAL`` a commit writes to the WAL without fsync, so it is
+made on the event loop thread itself, on a connection of its own that never
+waits for the write lock and never checkpoints (see ``_writer``): when another
+process or connection holds the lock, the batch goes to the writer thread,
+which waits for it as before; the writer thread also runs the checkpoints.
+With ``FULL`` or ``EXTRA`` (an fsync per commit) every commit is made on the
+writer thread.
+
 The file also holds the notification outbox (table ``notify_outbox``): a
 call's notifications are inserted in the transaction of its end record, and
 :meth:`SQLiteStore.notify_outbox` delivers them from the same file.
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,6 +66,7 @@ INSERT OR IGNORE INTO audit_head (id, seq, hash) VALUES (0, 0, '{GENESIS_HASH}')
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit_records"
 _INSERT = f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _HEAD = "SELECT seq, hash FROM audit_head WHERE id = 0"
+_CHECKPOINT_EVERY = 200  # inline commits (a few WAL pages each) between checkpoints by the writer thread
 
 
 class SQLiteStore(ThreadedStore):
@@ -71,6 +81,9 @@ class SQLiteStore(ThreadedStore):
                 f"audit sqlite synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}"
             )
         self._writer: sqlite3.Connection | None = None
+        # NORMAL only: commits on the event loop thread (no fsync on commit); see _write_inline.
+        self._inline: sqlite3.Connection | None = None
+        self._inline_commits = 0
         self._reader: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
@@ -90,7 +103,7 @@ class SQLiteStore(ThreadedStore):
             # POSIX locks of every SQLite connection to it in this process.
             os.chmod(self.path, 0o600)
         conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn)
         conn.execute(f"PRAGMA synchronous = {self.synchronous}")
         return conn
 
@@ -106,17 +119,66 @@ class SQLiteStore(ThreadedStore):
                     conn.execute(statement)
             create_table(conn)
             conn.execute("COMMIT")
+            inline = self._connect_inline() if self.synchronous == "NORMAL" else None
         except BaseException:
             conn.close()
             raise
         self._writer = conn
+        self._inline = inline
+
+    def _connect_inline(self) -> sqlite3.Connection:
+        conn = self._connect()
+        try:
+            # Never wait for the write lock on the event loop: busy means "hand it to the writer thread".
+            # Never checkpoint there either (a checkpoint fsyncs): the writer thread does it.
+            conn.execute("PRAGMA busy_timeout = 0")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _write_batch(
         self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
     ) -> list[AuditRecord]:
-        conn = self._writer
-        assert conn is not None
-        conn.execute("BEGIN IMMEDIATE")
+        assert self._writer is not None
+        return self._append_batch(self._writer, records, notifications)
+
+    def _inline_writes(self) -> bool:
+        return self._inline is not None
+
+    def _write_inline(
+        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+    ) -> list[AuditRecord] | None:
+        conn = self._inline
+        if conn is None:
+            return None
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # another connection holds the write lock: do not wait here
+            return None
+        return self._append_batch(conn, records, notifications, begun=True)
+
+    def _after_inline_commit(self) -> None:
+        self._inline_commits += 1
+        if self._inline_commits % _CHECKPOINT_EVERY == 0:
+            self._on_writer_thread(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """On the writer thread: move the WAL into the file (the inline connection never checkpoints)."""
+        if self._writer is not None:
+            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    @staticmethod
+    def _append_batch(
+        conn: sqlite3.Connection,
+        records: Sequence[AuditRecord],
+        notifications: Sequence[OutboxEntry],
+        *,
+        begun: bool = False,
+    ) -> list[AuditRecord]:
+        if not begun:
+            conn.execute("BEGIN IMMEDIATE")
         try:
             sealed = seal_batch(records, head_from_row(conn.execute(_HEAD).fetchone()))
             conn.executemany(_INSERT, [to_row(r) for r in sealed])
@@ -133,6 +195,9 @@ class SQLiteStore(ThreadedStore):
         return sealed
 
     def _close_writer(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -172,3 +237,22 @@ class SQLiteStore(ThreadedStore):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+def _enable_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch to WAL, which needs a moment of exclusive access.
+
+    SQLite answers "database is locked" at once, without its busy handler,
+    when another process opens the same new file at the same instant, so
+    retry briefly; a file already in WAL mode needs nothing.
+    """
+    for attempt in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))

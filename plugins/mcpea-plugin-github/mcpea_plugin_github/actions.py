@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .calls import fetch_page, given, request
 from .client import github_client
-from .common import Page, RepoRef, ToolsetSpec, login, page_field, read_tool, write_tool
+from .common import Page, RepoRef, Result, ToolsetSpec, login, page_field, read_tool, write_tool
 
 __all__ = ["TOOLSET", "RerunRequested", "WorkflowRun"]
 
@@ -20,7 +20,7 @@ RunStatus = Literal[
 ]  # fmt: skip
 
 
-class WorkflowRun(BaseModel):
+class WorkflowRun(Result):
     id: int
     name: str | None = None
     title: str | None = Field(
@@ -60,7 +60,7 @@ class WorkflowRun(BaseModel):
         )
 
 
-class RerunRequested(BaseModel):
+class RerunRequested(Result):
     run_id: int
     failed_jobs_only: bool
     accepted: bool = Field(description="GitHub queued a new attempt of the run.")

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mcpea_core import Annotations, ToolContext
+from mcpea_core.tools import DEFER_MODEL_BUILD
 
 from .client import settings_of
 from .settings import Toolset
@@ -17,6 +18,7 @@ __all__ = [
     "Arguments",
     "Page",
     "RepoRef",
+    "Result",
     "ToolSpec",
     "ToolsetSpec",
     "login",
@@ -37,9 +39,20 @@ REPO_PATTERN = r"^[A-Za-z0-9_.-]{1,100}$"
 
 
 class Arguments(BaseModel):
-    """Base of every input model: unknown arguments are an error, not silently dropped."""
+    """Base of every input model: unknown arguments are an error, not silently dropped.
 
-    model_config = ConfigDict(extra="forbid")
+    Input and output models are built on first use, not at import
+    (``DEFER_MODEL_BUILD``): the hub starts without building the schemas of
+    tools that may never be called.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_MODEL_BUILD)
+
+
+class Result(BaseModel):
+    """Base of every output model."""
+
+    model_config = ConfigDict(defer_build=DEFER_MODEL_BUILD)
 
 
 class RepoRef(Arguments):
@@ -79,7 +92,7 @@ def number_field(what: str) -> Any:
     return Field(ge=1, description=f"The {what}'s number, as in #42.")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Result, Generic[T]):
     """One page of a list: ``next_page`` is set when the page was full, so more may follow."""
 
     items: list[T]

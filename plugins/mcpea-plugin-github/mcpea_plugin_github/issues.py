@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
@@ -14,6 +14,7 @@ from .client import github_client
 from .common import (
     Page,
     RepoRef,
+    Result,
     ToolsetSpec,
     login,
     logins,
@@ -26,7 +27,7 @@ from .common import (
 __all__ = ["TOOLSET", "Issue", "IssueComment"]
 
 
-class Issue(BaseModel):
+class Issue(Result):
     number: int
     title: str
     state: str
@@ -66,7 +67,7 @@ class Issue(BaseModel):
         )
 
 
-class IssueComment(BaseModel):
+class IssueComment(Result):
     id: int
     author: str | None = None
     body: str | None = None
@@ -86,7 +87,7 @@ class IssueComment(BaseModel):
         )
 
 
-class IssueLabels(BaseModel):
+class IssueLabels(Result):
     issue_number: int
     labels: list[str] = Field(description="All labels on the issue now.")
 

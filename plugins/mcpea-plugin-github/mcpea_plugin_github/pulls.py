@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from mcpea_core import ToolContext
 
@@ -13,6 +13,7 @@ from .client import github_client
 from .common import (
     Page,
     RepoRef,
+    Result,
     ToolsetSpec,
     login,
     logins,
@@ -28,7 +29,7 @@ __all__ = ["TOOLSET", "MergeResult", "PullRequest", "ReviewComment"]
 SHA_PATTERN = r"^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$"
 
 
-class PullRequest(BaseModel):
+class PullRequest(Result):
     number: int
     title: str
     state: str
@@ -86,7 +87,7 @@ class PullRequest(BaseModel):
         )
 
 
-class ReviewComment(BaseModel):
+class ReviewComment(Result):
     id: int
     author: str | None = None
     body: str
@@ -116,7 +117,7 @@ class ReviewComment(BaseModel):
         )
 
 
-class MergeResult(BaseModel):
+class MergeResult(Result):
     merged: bool
     sha: str | None = Field(default=None, description="The merge (or squash/rebase) commit.")
     message: str | None = None

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .calls import fetch_one, fetch_page, given
 from .client import github_client
-from .common import Page, RepoRef, ToolsetSpec, login, page_field, read_tool, write_tool
+from .common import Page, RepoRef, Result, ToolsetSpec, login, page_field, read_tool, write_tool
 
 __all__ = ["TOOLSET", "Release"]
 
 
-class Release(BaseModel):
+class Release(Result):
     id: int
     tag_name: str
     name: str | None = None

@@ -7,7 +7,7 @@ import binascii
 import urllib.parse
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from mcpea_core import ToolContext
 
@@ -18,6 +18,7 @@ from .common import (
     Arguments,
     Page,
     RepoRef,
+    Result,
     ToolsetSpec,
     login,
     page_field,
@@ -29,7 +30,7 @@ __all__ = ["TOOLSET", "FileContents", "Repository"]
 MAX_TEXT_CHARS = 100_000
 
 
-class Repository(BaseModel):
+class Repository(Result):
     full_name: str
     owner: str | None = None
     description: str | None = None
@@ -69,14 +70,14 @@ class Repository(BaseModel):
         )
 
 
-class DirectoryEntry(BaseModel):
+class DirectoryEntry(Result):
     name: str
     path: str
     type: str
     size: int | None = None
 
 
-class FileContents(BaseModel):
+class FileContents(Result):
     path: str
     type: str = Field(description="file, dir, symlink or submodule.")
     sha: str | None = None

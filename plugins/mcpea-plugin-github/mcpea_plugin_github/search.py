@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .calls import given
 from .client import github_client, payload, report, settings_of
-from .common import Arguments, Page, ToolsetSpec, page_field, read_tool
+from .common import Arguments, Page, Result, ToolsetSpec, page_field, read_tool
 from .errors import upstream
 from .issues import Issue
 
@@ -29,7 +29,7 @@ class SearchPage(Page[T], Generic[T]):
     )
 
 
-class CodeMatch(BaseModel):
+class CodeMatch(Result):
     repository: str | None = Field(default=None, description="owner/name")
     path: str
     name: str

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext, UpstreamError
 
 from .client import connect, get_json, settings_of
-from .common import Arguments, Page, Paging, ToolSpec, read_tool
+from .common import Arguments, Page, Paging, Result, ToolSpec, read_tool
 from .errors import upstream
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["TOOLS", "Client", "ClientRef", "resolve_client"]
 
 
-class Client(BaseModel):
+class Client(Result):
     """A client (application) of the realm, without its secret."""
 
     id: str = Field(description="Internal id (UUID).")

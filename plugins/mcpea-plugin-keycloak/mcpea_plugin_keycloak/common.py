@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mcpea_core import Annotations
+from mcpea_core.tools import DEFER_MODEL_BUILD
 
 __all__ = [
     "REDACTED",
@@ -19,6 +20,7 @@ __all__ = [
     "Name",
     "Page",
     "Paging",
+    "Result",
     "ToolSpec",
     "iso_time",
     "read_tool",
@@ -70,9 +72,20 @@ def iso_time(millis: Any) -> str | None:
 
 
 class Arguments(BaseModel):
-    """Base of every input model: unknown arguments are an error, not silently dropped."""
+    """Base of every input model: unknown arguments are an error, not silently dropped.
 
-    model_config = ConfigDict(extra="forbid")
+    Input and output models are built on first use, not at import
+    (``DEFER_MODEL_BUILD``): the hub starts without building the schemas of
+    tools that may never be called.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_MODEL_BUILD)
+
+
+class Result(BaseModel):
+    """Base of every output model."""
+
+    model_config = ConfigDict(defer_build=DEFER_MODEL_BUILD)
 
 
 class Paging(Arguments):
@@ -87,7 +100,7 @@ class Paging(Arguments):
         return {"first": self.first, "max": self.max}
 
 
-class Page(BaseModel, Generic[T]):
+class Page(Result, Generic[T]):
     """One page of results: ``next_first`` is set when the page was full, so more may follow."""
 
     items: list[T]

@@ -12,12 +12,12 @@ import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from mcpea_core import ToolContext
 
 from .client import connect
-from .common import Id, Page, Paging, ToolSpec, iso_time, read_tool, redact
+from .common import Id, Page, Paging, Result, ToolSpec, iso_time, read_tool, redact
 from .errors import upstream
 
 __all__ = ["TOOLS", "AdminEvent"]
@@ -26,14 +26,14 @@ Operation = Literal["CREATE", "UPDATE", "DELETE", "ACTION"]
 ResourceType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{1,63}$")]
 
 
-class Actor(BaseModel):
+class Actor(Result):
     realm_id: str | None = None
     client_id: str | None = Field(default=None, description="Internal id of the client the admin used.")
     user_id: str | None = Field(default=None, description="Id of the user (or service account) who acted.")
     ip_address: str | None = None
 
 
-class AdminEvent(BaseModel):
+class AdminEvent(Result):
     id: str | None = None
     time: str | None = Field(default=None, description="ISO 8601 UTC.")
     operation_type: str | None = None

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .client import connect, get_json
-from .common import Arguments, Id, Page, Paging, ToolSpec, read_tool, write_tool
+from .common import Arguments, Id, Page, Paging, Result, ToolSpec, read_tool, write_tool
 from .errors import upstream
 from .users import User
 
 __all__ = ["TOOLS", "Group"]
 
 
-class Group(BaseModel):
+class Group(Result):
     id: str
     name: str | None = None
     path: str | None = Field(default=None, description="Full path, e.g. /staff/engineering.")
@@ -33,7 +33,7 @@ class Group(BaseModel):
         )
 
 
-class Membership(BaseModel):
+class Membership(Result):
     group_id: str
     user_id: str
     member: bool = Field(description="Whether the user is now a direct member of the group.")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .client import connect, get_json
 from .clients import ClientRef, resolve_client
-from .common import Arguments, Id, Name, Page, Paging, ToolSpec, read_tool, write_tool
+from .common import Arguments, Id, Name, Page, Paging, Result, ToolSpec, read_tool, write_tool
 from .errors import upstream
 
 __all__ = ["TOOLS", "Role"]
@@ -19,7 +19,7 @@ __all__ = ["TOOLS", "Role"]
 MAX_ROLES = 20
 
 
-class Role(BaseModel):
+class Role(Result):
     id: str | None = None
     name: str
     description: str | None = None
@@ -37,13 +37,13 @@ class Role(BaseModel):
         )
 
 
-class UserRoles(BaseModel):
+class UserRoles(Result):
     user_id: str
     realm_roles: list[Role] = Field(description="Realm roles mapped to the user directly.")
     client_roles: dict[str, list[Role]] = Field(description="Client roles mapped directly, by clientId.")
 
 
-class RoleChange(BaseModel):
+class RoleChange(Result):
     user_id: str
     client_id: str | None = Field(default=None, description="clientId, for client roles.")
     roles: list[str] = Field(description="The roles assigned or revoked.")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .client import connect
-from .common import Arguments, Id, ToolSpec, iso_time, read_tool, write_tool
+from .common import Arguments, Id, Result, ToolSpec, iso_time, read_tool, write_tool
 from .errors import upstream
 
 __all__ = ["TOOLS", "Session"]
 
 
-class Session(BaseModel):
+class Session(Result):
     id: str
     ip_address: str | None = None
     started_at: str | None = Field(default=None, description="ISO 8601 UTC.")
@@ -38,12 +38,12 @@ class Session(BaseModel):
         )
 
 
-class UserSessions(BaseModel):
+class UserSessions(Result):
     user_id: str
     sessions: list[Session]
 
 
-class LoggedOut(BaseModel):
+class LoggedOut(Result):
     user_id: str
     logged_out: bool = Field(description="True: every session of the user was ended.")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mcpea_core import ToolContext, UpstreamError
 
@@ -20,6 +20,7 @@ from .common import (
     Id,
     Page,
     Paging,
+    Result,
     ToolSpec,
     iso_time,
     read_tool,
@@ -61,7 +62,7 @@ def _first_login_actions() -> list[RequiredAction]:
     return ["VERIFY_EMAIL", "UPDATE_PASSWORD"]
 
 
-class User(BaseModel):
+class User(Result):
     """A Keycloak user, without credentials."""
 
     id: str
@@ -103,7 +104,7 @@ class User(BaseModel):
         )
 
 
-class CreatedUser(BaseModel):
+class CreatedUser(Result):
     id: str = Field(description="The new user's id.")
     username: str
     required_actions: list[str]
@@ -114,13 +115,13 @@ class CreatedUser(BaseModel):
     )
 
 
-class UserChange(BaseModel):
+class UserChange(Result):
     user_id: str
     changed: list[str] = Field(description="The fields the call set.")
     enabled: bool | None = None
 
 
-class EmailSent(BaseModel):
+class EmailSent(Result):
     user_id: str
     actions: list[str] = Field(description="The actions the e-mail's link asks the user to do.")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .client import call, settings_of
-from .models import ChannelId, Cursor, MessageList, Ts, message_of, next_cursor
+from .models import Arguments, ChannelId, Cursor, MessageList, Result, Ts, message_of, next_cursor
 from .spec import READ, ToolSpec
 
 __all__ = ["TOOLS"]
@@ -17,9 +17,7 @@ __all__ = ["TOOLS"]
 ConversationType = Literal["public_channel", "private_channel", "mpim", "im"]
 
 
-class ListChannels(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ListChannels(Arguments):
     types: list[ConversationType] = Field(
         default=["public_channel"],
         min_length=1,
@@ -30,7 +28,7 @@ class ListChannels(BaseModel):
     cursor: Cursor
 
 
-class Channel(BaseModel):
+class Channel(Result):
     id: str
     name: str | None = None
     is_private: bool = False
@@ -41,14 +39,12 @@ class Channel(BaseModel):
     num_members: int | None = None
 
 
-class ChannelList(BaseModel):
+class ChannelList(Result):
     channels: list[Channel]
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page.")
 
 
-class ReadHistory(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReadHistory(Arguments):
     channel: ChannelId
     limit: int = Field(default=20, ge=1, le=200, description="Messages per page, newest first.")
     oldest: Ts | None = Field(default=None, description="Only messages after this ts.")
@@ -56,9 +52,7 @@ class ReadHistory(BaseModel):
     cursor: Cursor
 
 
-class ReadReplies(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReadReplies(Arguments):
     channel: ChannelId
     ts: Ts = Field(description="ts of the thread's parent message.")
     limit: int = Field(default=50, ge=1, le=200, description="Messages per page, the parent first.")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from mcpea_core import Annotations, ToolContext
 
 from .client import call, settings_of
 from .messages import target
-from .models import ChannelId, Ts
+from .models import Arguments, ChannelId, Result, Ts
 from .spec import ToolSpec
 
 __all__ = ["MAX_BYTES", "TOOLS"]
@@ -24,9 +24,7 @@ __all__ = ["MAX_BYTES", "TOOLS"]
 MAX_BYTES = 1_000_000
 
 
-class UploadFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UploadFile(Arguments):
     filename: str = Field(
         min_length=1, max_length=255, description="File name with extension, such as report.csv."
     )
@@ -70,7 +68,7 @@ class UploadFile(BaseModel):
         return base64.b64decode(self.content_base64 or "", validate=True)
 
 
-class UploadedFile(BaseModel):
+class UploadedFile(Result):
     id: str = Field(description="Slack's file id (F...).")
     name: str | None = None
     title: str | None = None

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from mcpea_core import Annotations, ToolContext, ToolError
 
 from .client import call, settings_of
-from .models import Blocks, ChannelId, ChannelRef, MessageRef, Text, Ts
+from .models import Arguments, Blocks, ChannelId, ChannelRef, MessageRef, Result, Text, Ts
 from .settings import Settings
 from .spec import ToolSpec
 
@@ -22,10 +22,8 @@ MAX_SCHEDULE_AHEAD = timedelta(days=120)
 _DEFAULT_CHANNEL = "Where to post; default the configured channel."
 
 
-class _Content(BaseModel):
+class _Content(Arguments):
     """Checks shared by the message models, which declare text and blocks themselves (after channel)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="after")
     def _text_or_blocks(self) -> _Content:
@@ -52,14 +50,12 @@ class UpdateMessage(_Content):
     blocks: Blocks = None
 
 
-class DeleteMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DeleteMessage(Arguments):
     channel: ChannelId
     ts: Ts = Field(description="ts of the message to delete (one the bot posted).")
 
 
-class DeletedMessage(BaseModel):
+class DeletedMessage(Result):
     channel: str
     ts: str
     deleted: bool = True
@@ -76,15 +72,13 @@ class ScheduleMessage(_Content):
     thread_ts: Ts | None = Field(default=None, description="Post as a reply in the thread of this message.")
 
 
-class ScheduledMessage(BaseModel):
+class ScheduledMessage(Result):
     channel: str
     scheduled_message_id: str = Field(description="Slack's id of the scheduled message (Q...).")
     post_at: datetime
 
 
-class AddReaction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AddReaction(Arguments):
     channel: ChannelId
     ts: Ts = Field(description="ts of the message to react to.")
     name: str = Field(
@@ -95,7 +89,7 @@ class AddReaction(BaseModel):
     )
 
 
-class AddedReaction(BaseModel):
+class AddedReaction(Result):
     channel: str
     ts: str
     name: str

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from mcpea_core.tools import DEFER_MODEL_BUILD
 
 __all__ = [
+    "Arguments",
     "Block",
     "Blocks",
     "ChannelId",
@@ -20,12 +23,30 @@ __all__ = [
     "MessageList",
     "MessageRef",
     "Reaction",
+    "Result",
     "Text",
     "Ts",
     "User",
     "message_of",
     "next_cursor",
 ]
+
+
+class Arguments(BaseModel):
+    """Base of every input model: unknown arguments are an error, not silently dropped.
+
+    Input and output models are built on first use, not at import
+    (``DEFER_MODEL_BUILD``): the hub starts without building the schemas of
+    tools that may never be called.
+    """
+
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_MODEL_BUILD)
+
+
+class Result(BaseModel):
+    """Base of every output model."""
+
+    model_config = ConfigDict(defer_build=DEFER_MODEL_BUILD)
 
 
 def _has_type(block: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +103,7 @@ Blocks = Annotated[
 ]
 
 
-class MessageRef(BaseModel):
+class MessageRef(Result):
     """Where a message is: its channel and ts."""
 
     channel: str
@@ -90,12 +111,12 @@ class MessageRef(BaseModel):
     thread_ts: str | None = None
 
 
-class Reaction(BaseModel):
+class Reaction(Result):
     name: str
     count: int
 
 
-class Message(BaseModel):
+class Message(Result):
     """One message as a model reads it."""
 
     ts: str
@@ -109,13 +130,13 @@ class Message(BaseModel):
     files: list[str] = Field(default_factory=list, description="Names of attached files.")
 
 
-class MessageList(BaseModel):
+class MessageList(Result):
     messages: list[Message]
     has_more: bool = False
     next_cursor: str | None = Field(default=None, description="Pass as cursor to get the next page.")
 
 
-class User(BaseModel):
+class User(Result):
     id: str
     name: str | None = Field(default=None, description="Handle (legacy username).")
     real_name: str | None = None

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from mcpea_core import ToolContext
 
 from .client import call, settings_of
-from .models import User
+from .models import Arguments, User
 from .spec import READ, ToolSpec
 
 __all__ = ["TOOLS", "user_of"]
 
 
-class GetUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GetUser(Arguments):
     user: str = Field(pattern=r"^[UW][A-Z0-9]{2,}$", description="User id, such as U0123ABCD.")
 
 
-class FindUserByEmail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FindUserByEmail(Arguments):
     email: str = Field(
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, description="The user's email address."
     )

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from mcpea_core.tools import DEFER_MODEL_BUILD
+
 from .receipts import Receipt
 
 __all__ = [
@@ -62,11 +64,11 @@ class Input(BaseModel):
     """Base of the tools' input models: unknown arguments are refused."""
 
     # Built on first use, not at import: keeps the hub's start-up fast.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_MODEL_BUILD)
 
 
 class StripeModel(BaseModel):
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(extra="ignore", defer_build=DEFER_MODEL_BUILD)
 
     @classmethod
     def of(cls, obj: Any) -> Self:
@@ -90,6 +92,9 @@ T = TypeVar("T", bound=StripeModel)
 
 class Page(BaseModel, Generic[T]):
     """One page of a Stripe list, newest first."""
+
+    # Deferred too: a parametrization (Page[Customer]) built at import would build its items' model inline.
+    model_config = ConfigDict(defer_build=DEFER_MODEL_BUILD)
 
     data: list[T]
     has_more: bool = Field(

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import mcp_types as types
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcpea_core import Contents, ResourceTemplate, ToolContext
+from mcpea_core.tools import DEFER_MODEL_BUILD
 
 from .client import settings_of
 from .currencies import format_amount
@@ -40,6 +41,8 @@ URI_TEMPLATE = "stripe://receipts/{id}"
 
 class Receipt(BaseModel):
     """A receipt for one payment intent or refund, as it stood when the tool returned."""
+
+    model_config = ConfigDict(defer_build=DEFER_MODEL_BUILD)
 
     id: str = Field(description="The Stripe object id: pi_... for a payment, re_... for a refund.")
     uri: str = Field(description="Where to read this receipt again: stripe://receipts/{id}.")
