@@ -1191,6 +1191,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.only_example:
         log("hub plugins: example + " + (", ".join(use_first_party_plugins()) or "no first-party plugin installed"))
+    # A pip-installed wheel ships compiled bytecode; an editable checkout under
+    # PYTHONDONTWRITEBYTECODE=1 would recompile ~40 modules on every spawn.
+    sources = [str(REPO / "mcpea_core")]
+    for pattern in ("plugins/*/mcpea_plugin_*", "tests/plugins/*/mcpea_plugin_*"):
+        sources += [str(path) for path in REPO.glob(pattern)]
+    subprocess.run([PY, "-m", "compileall", "-q", *sources], check=False, stdout=subprocess.DEVNULL)
     plan = QUICK if args.quick else FULL
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
