@@ -113,13 +113,13 @@ FIRST_PARTY_SETTINGS = {
 _HUB: dict[str, str] = {"plugins": "example", "config": ""}
 
 
-def use_first_party_plugins() -> list[str]:
-    """Write a config loading every installed first-party plugin; returns their names."""
+def use_first_party_plugins(only: set[str] | None = None) -> list[str]:
+    """Write a config loading the installed first-party plugins (``only``: a subset); returns their names."""
     from importlib import metadata
     import tempfile
 
     installed = {ep.name for ep in metadata.entry_points(group="mcpea")}
-    chosen = [name for name in FIRST_PARTY_SETTINGS if name in installed]
+    chosen = [name for name in FIRST_PARTY_SETTINGS if name in installed and (only is None or name in only)]
     path = Path(tempfile.mkdtemp(prefix="mcpea-bench-")) / "mcpea.toml"
     path.write_text("".join(f"[plugins.{n}]\n{FIRST_PARTY_SETTINGS[n]}\n\n" for n in chosen))
     _HUB.update(plugins=",".join(["example", *chosen]), config=str(path))
@@ -1188,9 +1188,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-example", action="store_true", help="load only the example plugin (default: all first-party too)"
     )
+    parser.add_argument(
+        "--plugins", metavar="A,B", help="first-party plugins to load besides the example one (default: all)"
+    )
     args = parser.parse_args(argv)
     if not args.only_example:
-        log("hub plugins: example + " + (", ".join(use_first_party_plugins()) or "no first-party plugin installed"))
+        only = set(args.plugins.split(",")) if args.plugins else None
+        log("hub plugins: example + " + (", ".join(use_first_party_plugins(only)) or "no first-party plugin installed"))
     # A pip-installed wheel ships compiled bytecode; an editable checkout under
     # PYTHONDONTWRITEBYTECODE=1 would recompile ~40 modules on every spawn.
     sources = [str(REPO / "mcpea_core")]
