@@ -147,8 +147,6 @@ def serve(
             anyio.run(lambda: serve_http(hub, server_cfg.host, server_cfg.port, log_level=log_level))
         except KeyboardInterrupt:
             pass
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {server_cfg.host}:{server_cfg.port}: {exc.strerror}") from None
 
 
 @main.command()

@@ -34,6 +34,7 @@ from pydantic_core import ErrorDetails
 from .audit.settings import AuditSettings
 from .auth.settings import AuthSection
 from .errors import ConfigError
+from .secrets import remember, remember_settings
 from .notify.settings import NotifySettings
 from .policy.settings import PolicySettings
 
@@ -134,13 +135,16 @@ def resolve_secrets(value: Any, *, path: str | None, key: str) -> Any:
             name = value["env"]
             if not isinstance(name, str) or name not in os.environ:
                 raise ConfigError(f"environment variable {name!r} is not set", path=path, key=key)
+            remember(os.environ[name])  # given indirectly, so a secret: scrub it wherever text leaves
             return os.environ[name]
         if set(value) == {"file"}:
             file = Path(str(value["file"]))
             try:
-                return file.read_text(encoding="utf-8").rstrip("\r\n")
+                secret = file.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise ConfigError(f"cannot read secret file {str(file)!r}: {exc.strerror}", path=path, key=key) from None
+            remember(secret)
+            return secret
         return {k: resolve_secrets(v, path=path, key=f"{key}.{k}") for k, v in value.items()}
     if isinstance(value, list):
         return [resolve_secrets(v, path=path, key=f"{key}[{i}]") for i, v in enumerate(value)]
@@ -151,6 +155,8 @@ def validate_section(model: type[BaseModel], raw: dict[str, Any] | None, *, path
     """Validate one plugin's settings table against its model, resolving secrets first."""
     resolved = resolve_secrets(raw or {}, path=path, key=key)
     try:
-        return model.model_validate(resolved)
+        section = model.model_validate(resolved)
     except ValidationError as exc:
         raise _config_error(exc, path, prefix=f"{key}.") from None
+    remember_settings(section)
+    return section

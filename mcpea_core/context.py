@@ -34,7 +34,7 @@ class Principal:
     id: str
     kind: Literal["local", "user", "service", "anonymous"] = "local"
     roles: frozenset[str] = frozenset()
-    claims: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 @functools.cache

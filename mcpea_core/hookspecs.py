@@ -169,7 +169,8 @@ async def startup(hub: Hub) -> None:
     Called once, after every plugin has registered, before the first request
     is served; implementations may be ``async``. All implementations run
     (fan-out, in pluggy order); an exception fails start-up and names the
-    plugin. The return value is ignored.
+    plugin, after the plugins already started have been shut down again.
+    The return value is ignored.
     """
 
 

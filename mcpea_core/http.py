@@ -26,6 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .errors import ConfigError
+
 if TYPE_CHECKING:
     from .auth.wiring import HttpAuth
     from .hub import Hub
@@ -127,8 +129,12 @@ async def serve_http(hub: Hub, host: str, port: int, *, log_level: str = "warnin
     # listening socket says TCP; without it every kept-alive response waits ~40 ms for a delayed ACK.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     bound = sock.getsockname()[1]
     hub.config.server.port = bound  # built after binding: the default auth resource URL names the port

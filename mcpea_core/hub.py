@@ -29,7 +29,6 @@ from .errors import ConfigError, PluginLoadError, PolicyDenied, RegistrationErro
 from .pipeline import CoreExecutor, error_result
 from .plugins import PluginHost, PluginInfo, chosen_plugins
 from .resources import Prompt, Resource, ResourceTemplate
-from .secrets import remember_settings
 from .tools import Tool, make_tool
 
 if TYPE_CHECKING:
@@ -77,6 +76,7 @@ class Hub:
         self._started = False
         self._server: Server[Any] | None = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._start_lock: anyio.Lock | None = None
 
     # --- loading -----------------------------------------------------------
 
@@ -103,7 +103,13 @@ class Hub:
         models = {name: self.host.call_impl(impl) for name, impl in self.host.implementations("settings_model")}
         for name in self.config.plugins:
             info = self.host.infos.get(name)
-            if info is None or info.status in ("disabled", "failed"):
+            if info is None:
+                message = f"no installed plugin is called {name!r} (installed: {', '.join(sorted(self.host.infos))})"
+                if self.strict:
+                    raise ConfigError(message, path=path, key=f"plugins.{name}")
+                logger.warning("%s: [plugins.%s] is ignored", message, name)
+                continue
+            if info.status in ("disabled", "failed"):
                 continue
             if models.get(name) is None:
                 raise ConfigError("this plugin takes no settings", path=path, key=f"plugins.{name}")
@@ -113,7 +119,6 @@ class Hub:
             table = self.config.plugin_settings(name)
             try:
                 self.settings[name] = validate_section(model, table, path=path, key=f"plugins.{name}")
-                remember_settings(self.settings[name])
             except ConfigError as exc:
                 if table is not None or self.strict:
                     raise  # the operator wrote this table: a mistake in it must not pass quietly
@@ -227,23 +232,38 @@ class Hub:
     # --- lifecycle ---------------------------------------------------------
 
     async def start(self) -> None:
-        """Load plugins and run their ``startup`` hooks."""
-        if self._started:
-            return
-        self.load()
-        for plugin, impl in self.host.implementations("startup"):
-            try:
-                await _maybe_await(self.host.call_impl(impl, hub=self))
-            except Exception as exc:
-                raise PluginLoadError(f"plugin {plugin!r} failed at start-up: {exc}", plugin=plugin) from exc
-        self._started = True
+        """Load plugins and run their ``startup`` hooks (once, even when called concurrently).
+
+        If one fails, the plugins already started are shut down again before
+        the error (naming the plugin) is raised.
+        """
+        if self._start_lock is None:
+            self._start_lock = anyio.Lock()
+        async with self._start_lock:
+            if self._started:
+                return
+            self.load()
+            started: set[str] = set()
+            for plugin, impl in self.host.implementations("startup"):
+                try:
+                    await _maybe_await(self.host.call_impl(impl, hub=self))
+                except Exception as exc:
+                    await self._shutdown(only=started)
+                    raise PluginLoadError(f"plugin {plugin!r} failed at start-up: {exc}", plugin=plugin) from exc
+                started.add(plugin)
+            self._started = True
 
     async def stop(self) -> None:
         """Run every ``shutdown`` hook (in reverse order), logging failures."""
         if not self._started:
             return
         self._started = False
+        await self._shutdown()
+
+    async def _shutdown(self, only: set[str] | None = None) -> None:
         for plugin, impl in reversed(list(self.host.implementations("shutdown"))):
+            if only is not None and plugin not in only:
+                continue
             try:
                 await _maybe_await(self.host.call_impl(impl, hub=self))
             except Exception:
@@ -328,11 +348,15 @@ class Hub:
             awaitable = self.host.pm.hook.wrap_tool_call(call=call)
             outcome: ToolOutcome = await awaitable
         except ToolError as exc:  # a wrapper refused the call before awaiting anything
+            if call.hidden:
+                raise UnknownToolError(call.name) from None
             return ToolOutcome(error_result(str(exc)), "denied", exc)
         except (MCPError, anyio.get_cancelled_exc_class()):
             raise
         except Exception as exc:  # a broken wrapper must not take the connection down
             logger.exception("a wrap_tool_call wrapper failed on %s (call %s)", call.name, call.call_id)
+            if call.hidden:
+                raise UnknownToolError(call.name) from None
             message = f"Tool {call.name!r} failed in the hub ({type(exc).__name__}); call id {call.call_id}."
             return ToolOutcome(error_result(message), "crash", exc)
         if call.hidden:

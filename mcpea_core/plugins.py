@@ -2,7 +2,7 @@
 
 Plugins are installed distributions with an entry point in the ``mcpea``
 group; the entry point's name is the plugin's name. Nothing is imported until
-:meth:`PluginHost.load` runs (``import mcpea_core`` stays cheap), and then only
+:meth:`PluginHost.load_entry_points` runs (``import mcpea_core`` stays cheap), and then only
 the plugins chosen by ``MCPEA_LOAD_PLUGINS`` (comma-separated; empty loads
 none), else ``[hub] plugins`` in the config, else all of them.
 
@@ -146,7 +146,11 @@ class PluginHost:
                 self.infos[name] = PluginInfo(name=name, status="failed", error="not installed")
 
     def implementations(self, hook: str) -> Iterable[tuple[str, pluggy.HookImpl]]:
-        """Each plugin's implementation of a hook, as ``(plugin name, impl)``, in registration order."""
+        """Each plugin's implementation of a hook, as ``(plugin name, impl)``, in pluggy's call order.
+
+        That is ``tryfirst`` ones first, then the others last-registered first,
+        then ``trylast`` ones: the order in which pluggy itself would call them.
+        """
         caller = getattr(self.pm.hook, hook)
         for impl in reversed(caller.get_hookimpls()):
             yield impl.plugin_name, impl

@@ -55,12 +55,23 @@ def _page(items: Sequence[_T], cursor: str | None, size: int) -> tuple[Sequence[
 
 
 async def _run(limiter: anyio.CapacityLimiter, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Call a plugin function: async ones directly, sync ones in a worker thread."""
-    if inspect.iscoroutinefunction(inspect.unwrap(fn)):
-        return await fn(*args, **kwargs)
-    call = functools.partial(fn, *args, **kwargs)
-    result = await anyio.to_thread.run_sync(call, abandon_on_cancel=True, limiter=limiter)
-    return await result if inspect.isawaitable(result) else result
+    """Call a plugin function: async ones directly, sync ones in a worker thread.
+
+    A protocol error the plugin raises on purpose passes; any other failure is
+    logged and reported without its text, which could carry a vendor URL or key.
+    """
+    try:
+        if inspect.iscoroutinefunction(inspect.unwrap(fn)):
+            return await fn(*args, **kwargs)
+        call = functools.partial(fn, *args, **kwargs)
+        result = await anyio.to_thread.run_sync(call, abandon_on_cancel=True, limiter=limiter)
+        return await result if inspect.isawaitable(result) else result
+    except MCPError:
+        raise
+    except Exception as exc:
+        name = getattr(fn, "__qualname__", repr(fn))
+        logger.exception("plugin function %s failed", name)
+        raise MCPError(types.INTERNAL_ERROR, f"{name} failed ({type(exc).__name__}); see the hub's log") from None
 
 
 def _contents(uri: str, mime: str | None, value: Any) -> list[types.TextResourceContents | types.BlobResourceContents]:

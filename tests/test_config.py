@@ -137,3 +137,12 @@ def test_unconfigured_plugin_with_required_settings_is_left_out(
     assert "needy_get_thing" not in hub.tools and "example_echo_text" in hub.tools
     with pytest.raises(ConfigError, match="plugins.needy.token"):
         Hub(strict=True).load()
+
+
+def test_settings_for_a_plugin_that_is_not_installed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, "[plugins.strpie]\napi_key = 'x'\n")
+    Hub(path).load()
+    assert "no installed plugin is called 'strpie'" in caplog.text
+    with pytest.raises(ConfigError, match="no installed plugin is called 'strpie'") as info:
+        Hub(path, strict=True).load()
+    assert info.value.key == "plugins.strpie"

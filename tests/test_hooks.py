@@ -224,3 +224,53 @@ async def test_hook_tool_visible_hidden_calls_still_pass_the_wrappers() -> None:
             await hub.call_tool("example_crash_tool", {}, principal=hidden)
     assert outcomes == [("example_crash_tool", "denied")]
     assert "after:example_crash_tool:denied" in example.EVENTS
+
+
+async def test_hook_startup_failure_shuts_down_what_started() -> None:
+    from mcpea_core import PluginLoadError
+
+    events: list[str] = []
+
+    class Good:
+        @hookimpl(tryfirst=True)
+        def startup(self, hub: Any) -> None:
+            events.append("good:startup")
+
+        @hookimpl
+        def shutdown(self, hub: Any) -> None:
+            events.append("good:shutdown")
+
+    class Bad:
+        @hookimpl
+        def startup(self, hub: Any) -> None:
+            raise RuntimeError("cannot reach the vendor")
+
+    hub = Hub(plugins=[("good", Good()), ("bad", Bad())], load_entrypoints=False)
+    with pytest.raises(PluginLoadError, match="plugin 'bad' failed at start-up"):
+        await hub.start()
+    assert events == ["good:startup", "good:shutdown"] and not hub.ready
+
+    events.clear()
+    hookless = Hub(plugins=[("bad", Bad())], load_entrypoints=False)
+    with pytest.raises(PluginLoadError):
+        await hookless.start()
+    assert events == []  # nothing started, nothing shut down
+
+
+async def test_hook_startup_runs_once_when_started_concurrently() -> None:
+    import anyio
+
+    count: list[int] = []
+
+    class Slow:
+        @hookimpl
+        async def startup(self, hub: Any) -> None:
+            count.append(1)
+            await anyio.sleep(0.05)
+
+    hub = Hub(plugins=[("slow", Slow())], load_entrypoints=False)
+    async with anyio.create_task_group() as tg:
+        for _ in range(5):
+            tg.start_soon(hub.start)
+    assert count == [1]
+    await hub.stop()

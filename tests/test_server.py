@@ -257,3 +257,22 @@ async def test_completion_for_prompts_and_templates() -> None:
         )
     assert names.completion.values == ["Ada", "Alan"]
     assert items.completion.values == ["beta"]
+
+
+async def test_a_failing_resource_read_does_not_leak_its_text() -> None:
+    from mcpea_core import Resource, hookimpl
+
+    class Leaky:
+        @hookimpl
+        def register_resources(self, register: Any) -> None:
+            def read() -> str:
+                raise RuntimeError("GET https://api.example/v1?token=sk_test_leakyleakyleaky failed")
+
+            register(Resource(uri="leaky://thing", name="thing", read=read))
+
+    async with Hub(plugins=[("leaky", Leaky())]).client() as client:
+        with pytest.raises(MCPError) as info:
+            await client.read_resource("leaky://thing")
+        after = await client.call_tool("example_echo_text", {"text": "still serving"})
+    assert "sk_test" not in str(info.value) and "RuntimeError" in str(info.value)
+    assert after.is_error is False
