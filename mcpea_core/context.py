@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import getpass
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import mcp_types as types
 from pydantic import BaseModel
+
+from ._ids import new_id
 
 if TYPE_CHECKING:
     from .errors import ToolError
@@ -65,7 +66,7 @@ class ToolCall:
     principal: Principal
     transport: str = "inprocess"
     session_id: str | None = None
-    call_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    call_id: str = field(default_factory=new_id)
     params: BaseModel | None = None
     upstream: dict[str, list[str]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)

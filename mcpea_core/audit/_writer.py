@@ -9,23 +9,25 @@ before. Nothing waits for a batch to fill.
 
 An end record may carry the notification outbox entries of its call
 (``append_end(record, notifications=...)``): they are committed in the same
-transaction as the record, so they exist exactly when it does.
+transaction as the record, so they exist exactly when it does, and
+``committed`` (if given) is called once they are.
 
-Committing on the event loop. A store may also commit a batch on the event
-loop thread itself (``_write_inline``, SQLite with ``synchronous=NORMAL``:
-a WAL commit without fsync costs tens of microseconds, far less than the two
-thread handoffs it saves). Appends made in one turn of the loop are gathered
-and committed in one transaction by a callback at the end of that turn, so
-overlapping calls still share a commit. The inline write never waits for a
-lock: when another connection (another hub process, this process's writer
-thread) holds the write lock, or the inline write fails in any way, the batch
-is handed to the writer thread, which waits and commits it as before. While
-the writer thread has records in flight, new appends go to it too.
+Journaled stores. A store may name a database for a journal
+(``_journal_database``; SQLite with ``synchronous=NORMAL``): an append then
+writes one line to the journal on the caller's thread and returns at once
+(the record is durable against a crash from then on, see ``_journal``), and
+the writer thread moves accepted records into the database in batches,
+gathered for ``gather_delay`` seconds. A batch that fails stays queued and
+is retried with backoff; nothing accepted is dropped, and a journal left by a
+process that died is recovered by the next store opened on the database.
+Reads (``iter_records``, ``head``, ``verify``) first wait until what this
+store accepted is in the database, so a reader in the same process sees its
+own appends.
 
 Subclasses implement the blocking parts (``_connect_writer``,
-``_write_batch``, ``_close_writer`` run on the writer thread; ``_read_page``,
-``_verify_snapshot``, ``_read_head``, ``_close_reader`` on worker threads,
-one at a time).
+``_write_batch``, ``_close_writer`` and, when journaled, ``_known_ids`` run on
+the writer thread; ``_read_page``, ``_verify_snapshot``, ``_read_head``,
+``_close_reader`` on worker threads, one at a time).
 """
 
 from __future__ import annotations
@@ -34,18 +36,21 @@ import abc
 import asyncio
 import concurrent.futures
 import dataclasses
-import functools
 import logging
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import anyio.to_thread
 
-from .record import AuditRecord
+from ._journal import Journal, JournalEntry, encode, recover
+from .record import AuditRecord, Canonical
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
@@ -58,6 +63,7 @@ __all__ = ["ThreadedStore", "WriterStats"]
 logger = logging.getLogger("mcpea.audit")
 T = TypeVar("T")
 _PAGE = 500
+_RETRY_FIRST, _RETRY_MAX = 0.05, 5.0  # seconds between attempts to move a failed batch into the database
 
 
 @dataclass
@@ -72,16 +78,33 @@ class WriterStats:
 
 @dataclass
 class _Pending:
+    """An append whose caller waits for its commit."""
+
     record: AuditRecord
     future: concurrent.futures.Future[AuditRecord]
     notifications: Sequence[OutboxEntry] = ()
 
 
 @dataclass(slots=True)
-class _LoopPending:
+class _Accepted:
+    """An append already durable in the journal: ``end`` is the journal's size once its line was in."""
+
     record: AuditRecord
-    future: asyncio.Future[AuditRecord]
-    notifications: Sequence[OutboxEntry]
+    canonical: Canonical
+    notifications: tuple[OutboxEntry, ...]
+    end: int
+    committed: Callable[[], None] | None
+
+
+class _Wake:
+    """Put on the queue to wake a writer thread that sleeps with nothing to do."""
+
+
+_Item = _Pending | _Wake | Callable[[], None] | None
+
+
+class _RetryDue:
+    """What the writer thread's wait yields when a failed batch is due for another attempt."""
 
 
 async def wait_future(future: concurrent.futures.Future[T]) -> T:
@@ -93,32 +116,52 @@ async def wait_future(future: concurrent.futures.Future[T]) -> T:
     return await asyncio.wrap_future(future)
 
 
-def _cancel_if_cancelled(
-    inner: concurrent.futures.Future[AuditRecord], outer: asyncio.Future[AuditRecord]
-) -> None:
-    if outer.cancelled():
-        inner.cancel()
-
-
 def store_error(action: str, exc: BaseException) -> AuditStoreError:
     return AuditStoreError(f"audit store could not {action}: {type(exc).__name__}: {redact_text(str(exc))}")
+
+
+def _set_if_pending(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _call_each(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            logger.exception("audit: a commit callback failed")
 
 
 class ThreadedStore(abc.ABC):
     """An :class:`~.store.AuditStore` whose blocking I/O runs on a writer thread and worker threads."""
 
     max_batch = 1000
+    gather_delay = 0.002
+    """Journaled stores: how long the writer thread lets accepted records gather before a commit."""
+    max_accepted = 2000
+    """Journaled stores: accepted records waiting for the writer thread before appends wait for it too."""
 
     def __init__(self) -> None:
         self.stats = WriterStats()
-        self._queue: queue.SimpleQueue[_Pending | Callable[[], None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
         self._reader_lock = threading.Lock()
         self._closed = False
-        # Committing on the event loop (see the module docstring); touched on the loop thread only.
-        self._loop_batch: list[_LoopPending] | None = None
-        self._thread_inflight = 0
+        self._journal: Journal | None = None
+        self._accept_lock = threading.Lock()  # journal line and queue entry in the same order
+        # Accepted records travel to the writer thread in a deque it polls every gather_delay while
+        # there is work, so accepting costs no system call; a writer with nothing to do sleeps on the
+        # queue (_idle) and the first record accepted after that wakes it.
+        self._accepted: deque[_Accepted] = deque()
+        self._idle = False
+        self._drain_waiters: list[asyncio.Future[None]] = []  # appends held back until the writer catches up
+        self._backlog: list[_Accepted] = []  # writer thread only: accepted records not yet in the database
+        self._retry_delay = _RETRY_FIRST
+        self._retry_at = 0.0
+        self._last_failure_log = float("-inf")
+        self._recovered_offline = False
 
     # --- blocking parts, implemented by each store -------------------------
 
@@ -127,9 +170,15 @@ class ThreadedStore(abc.ABC):
 
     @abc.abstractmethod
     def _write_batch(
-        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+        self,
+        records: Sequence[AuditRecord],
+        notifications: Sequence[OutboxEntry],
+        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
-        """Seal ``records`` after the current head; commit them and ``notifications`` in one transaction."""
+        """Seal ``records`` after the current head; commit them and ``notifications`` in one transaction.
+
+        ``canonicals`` are the records' canonical JSON when made already (saves encoding them again).
+        """
 
     @abc.abstractmethod
     def _close_writer(self) -> None: ...
@@ -146,21 +195,24 @@ class ThreadedStore(abc.ABC):
     @abc.abstractmethod
     def _close_reader(self) -> None: ...
 
-    def _inline_writes(self) -> bool:
-        """Whether ``_write_inline`` may be tried on the event loop thread (cheap, never blocking)."""
-        return False
-
-    def _write_inline(
-        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
-    ) -> list[AuditRecord] | None:
-        """Like ``_write_batch`` on the loop thread, without waiting for a lock: ``None`` if it cannot now."""
+    def _journal_database(self) -> Path | None:
+        """The database file whose journal this store keeps (``None``: appends wait for their commit)."""
         return None
 
-    def _after_inline_commit(self) -> None:
-        """Called on the loop thread after each inline commit (e.g. to ask for a checkpoint)."""
-        return None
+    def _known_ids(self, ids: Sequence[str]) -> set[str]:
+        """Journaled stores: which of these record ids the database holds (writer thread)."""
+        raise NotImplementedError
+
+    def _recover_offline(self) -> None:
+        """Journaled stores, not open for writing: move in the journals of hubs that died (worker thread)."""
+        raise NotImplementedError
 
     # --- the AuditStore protocol -------------------------------------------
+
+    @property
+    def appends_at_once(self) -> bool:
+        """True when appends return without waiting (a journaled store that is open)."""
+        return self._journal is not None
 
     async def open(self) -> None:
         with self._state_lock:
@@ -184,11 +236,16 @@ class ThreadedStore(abc.ABC):
         return await self._append(record, "start")
 
     async def append_end(
-        self, record: AuditRecord, *, notifications: Sequence[OutboxEntry] = ()
+        self,
+        record: AuditRecord,
+        *,
+        notifications: Sequence[OutboxEntry] = (),
+        committed: Callable[[], None] | None = None,
     ) -> AuditRecord:
-        return await self._append(record, "end", notifications)
+        return await self._append(record, "end", notifications, committed)
 
     async def iter_records(self, filters: RecordFilter | None = None) -> AsyncIterator[AuditRecord]:
+        await self._caught_up()
         wanted = filters or RecordFilter()
         remaining = wanted.limit
         while remaining is None or remaining > 0:
@@ -202,14 +259,14 @@ class ThreadedStore(abc.ABC):
             remaining = None if remaining is None else remaining - len(page)
 
     async def head(self) -> ChainHead | None:
+        await self._caught_up()
         return await self._read(self._read_head)
 
     async def verify(self, *, checkpoint: ChainHead | None = None) -> VerifyReport:
+        await self._caught_up()
         return await self._read(self._verify_snapshot, checkpoint)
 
     async def close(self) -> None:
-        if self._loop_batch:  # what was appended before the close is written, as with the queue
-            self._flush_loop_batch()
         with self._state_lock:
             thread, self._thread = self._thread, None
             if not self._closed:
@@ -225,125 +282,94 @@ class ThreadedStore(abc.ABC):
         return f"mcpea-audit-{type(self).__name__}"
 
     async def _append(
-        self, record: AuditRecord, phase: str, notifications: Sequence[OutboxEntry] = ()
+        self,
+        record: AuditRecord,
+        phase: str,
+        notifications: Sequence[OutboxEntry] = (),
+        committed: Callable[[], None] | None = None,
     ) -> AuditRecord:
         if record.phase != phase:
             raise ValueError(f"append_{phase} got a {record.phase} record")
-        if self._thread_inflight == 0 and self._inline_writes():
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:  # not asyncio (trio): the writer thread
-                pass
-            else:
-                return await self._append_on_loop(loop, record, tuple(notifications))
+        journal = self._journal
+        if journal is not None:
+            self._accept(journal, record, tuple(notifications), committed)
+            if len(self._accepted) >= self.max_accepted and not self._backlog:
+                await self._writer_caught_up()
+            return record
         future: concurrent.futures.Future[AuditRecord] = concurrent.futures.Future()
         with self._state_lock:
             if self._closed or self._thread is None:
                 raise AuditStoreError("the audit store is not open")
             self._queue.put(_Pending(record, future, tuple(notifications)))
-        self._thread_inflight += 1
-        try:
-            return await wait_future(future)
-        finally:
-            self._thread_inflight -= 1
-
-    async def _append_on_loop(
-        self, loop: asyncio.AbstractEventLoop, record: AuditRecord, notifications: Sequence[OutboxEntry]
-    ) -> AuditRecord:
-        if self._closed or self._thread is None:
-            raise AuditStoreError("the audit store is not open")
-        if self._loop_batch is None:
-            # The first append of this turn of the loop commits at once; the appends that follow in
-            # the same turn are gathered and committed together at its end (group commit).
-            self._loop_batch = []
-            loop.call_soon(self._flush_loop_batch)
-            sealed = self._try_inline([record], notifications)
-            if sealed is not None:
-                return sealed[0]
-            future: asyncio.Future[AuditRecord] = loop.create_future()
-            self._hand_to_thread([_LoopPending(record, future, notifications)])
-            return await future
-        future = loop.create_future()
-        self._loop_batch.append(_LoopPending(record, future, notifications))
-        return await future
-
-    def _try_inline(
-        self, records: list[AuditRecord], notifications: Sequence[OutboxEntry]
-    ) -> list[AuditRecord] | None:
-        """Commit on the loop thread if the writer thread is idle and the store can now; else ``None``."""
-        if self._thread_inflight:
-            return None
-        try:
-            sealed = self._write_inline(records, notifications)
-        except Exception:  # the writer thread retries it and reports what fails
-            logger.debug("inline audit commit failed; handing it to the writer thread", exc_info=True)
-            return None
-        if sealed is None:
-            return None
-        self.stats.commits += 1
-        self.stats.records += len(sealed)
-        if len(sealed) > self.stats.largest_batch:
-            self.stats.largest_batch = len(sealed)
-        self._after_inline_commit()
+        sealed = await wait_future(future)
+        if committed is not None:
+            committed()
         return sealed
 
-    def _flush_loop_batch(self) -> None:
-        """Commit what this turn of the loop appended: here if the store can, else on the writer thread."""
-        batch, self._loop_batch = self._loop_batch, None
-        if not batch:
-            return
-        live = [p for p in batch if not p.future.done()]  # a cancelled append is not written
-        if not live:
-            return
-        notifications = [entry for pending in live for entry in pending.notifications]
-        sealed = self._try_inline([p.record for p in live], notifications)
-        if sealed is None:
-            self._hand_to_thread(live)
-            return
-        for pending, done in zip(live, sealed, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(done)
+    def _accept(
+        self,
+        journal: Journal,
+        record: AuditRecord,
+        notifications: tuple[OutboxEntry, ...],
+        committed: Callable[[], None] | None,
+    ) -> None:
+        """Make the record durable in the journal (one write) and queue it for the database."""
+        if self._closed:
+            raise AuditStoreError("the audit store is not open")
+        try:
+            canonical = record.canonical()
+            line = encode(canonical, notifications)
+        except (TypeError, ValueError) as exc:  # redacted arguments are JSON-safe: this is a bug
+            raise AuditStoreError(f"audit record of call {record.call_id} cannot be written: {exc}") from exc
+        with self._accept_lock:
+            end = journal.append(line)
+            self._accepted.append(_Accepted(record, canonical, notifications, end, committed))
+        if self._idle:
+            self._idle = False
+            self._queue.put(_Wake())
 
-    def _hand_to_thread(self, batch: list[_LoopPending]) -> None:
-        loop = batch[0].future.get_loop()
+    async def _writer_caught_up(self) -> None:
+        """Backpressure: wait (a bounded time) until the writer thread has moved most accepted records in.
+
+        Appends that never suspend would otherwise let a busy event loop starve the writer
+        thread of the GIL while accepted records pile up in memory.
+        """
+        try:
+            future = asyncio.get_running_loop().create_future()
+        except RuntimeError:  # not asyncio (trio): no backpressure
+            return
+        self._drain_waiters.append(future)
+        self._queue.put(_Wake())
+        with anyio.move_on_after(5.0):  # a writer that cannot commit must not stall every call
+            await asyncio.shield(future)
+
+    def _release_drain_waiters(self) -> None:
+        """Writer thread: let held-back appends go on once the writer has caught up."""
+        if not self._drain_waiters or len(self._accepted) > self.max_accepted // 2:
+            return
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for future in waiters:
+            try:
+                future.get_loop().call_soon_threadsafe(_set_if_pending, future)
+            except RuntimeError:  # its loop is closed
+                pass
+
+    async def _caught_up(self) -> None:
+        """Wait until what this store accepted so far is in the database (or failed to get there).
+
+        A store not open for writing instead moves in, once, the journals of hubs that died.
+        """
+        if self._journal is None:
+            if self._thread is None and not self._recovered_offline and self._journal_database() is not None:
+                self._recovered_offline = True
+                await anyio.to_thread.run_sync(self._recover_offline)
+            return
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
         with self._state_lock:
             if self._closed or self._thread is None:
-                error = AuditStoreError("the audit store is not open")
-                for pending in batch:
-                    if not pending.future.done():
-                        pending.future.set_exception(error)
                 return
-            for pending in batch:
-                inner: concurrent.futures.Future[AuditRecord] = concurrent.futures.Future()
-                self._thread_inflight += 1
-                inner.add_done_callback(functools.partial(self._deliver, loop, pending.future))
-                pending.future.add_done_callback(functools.partial(_cancel_if_cancelled, inner))
-                self._queue.put(_Pending(pending.record, inner, tuple(pending.notifications)))
-
-    def _deliver(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        outer: asyncio.Future[AuditRecord],
-        inner: concurrent.futures.Future[AuditRecord],
-    ) -> None:
-        """On the writer thread: pass a handed-over record's result to the loop."""
-        try:
-            loop.call_soon_threadsafe(self._copy_result, inner, outer)
-        except RuntimeError:  # the loop is closed: nobody waits any more
-            pass
-
-    def _copy_result(
-        self, inner: concurrent.futures.Future[AuditRecord], outer: asyncio.Future[AuditRecord]
-    ) -> None:
-        self._thread_inflight -= 1
-        if outer.done():
-            return
-        if inner.cancelled():
-            outer.cancel()
-        elif (exc := inner.exception()) is not None:
-            outer.set_exception(exc)
-        else:
-            outer.set_result(inner.result())
+            self._queue.put(lambda: done.set_result(None))
+        await wait_future(done)
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
         def locked() -> T:
@@ -364,18 +390,34 @@ class ThreadedStore(abc.ABC):
     def _run(self, ready: concurrent.futures.Future[None]) -> None:
         try:
             self._connect_writer()
+            database = self._journal_database()
+            if database is not None:
+                recover(database, self._ingest_recovered, self._known_ids, batch=self.max_batch)
+                journal = Journal(database)
+                journal.open()
+                self._journal = journal
         except BaseException as exc:
             ready.set_exception(exc)
             self._fail_queued(store_error("open", exc))
+            try:
+                self._close_writer()
+            except Exception:
+                logger.debug("closing a store that failed to open failed too", exc_info=True)
             return
         ready.set_result(None)
         try:
             self._serve()
         finally:
+            self._close_journal()
             try:
                 self._close_writer()
             except Exception:
                 logger.exception("closing the audit store failed")
+
+    def _ingest_recovered(self, entries: list[JournalEntry]) -> None:
+        self._write_batch(
+            [entry.record for entry in entries], [n for entry in entries for n in entry.notifications]
+        )
 
     def _on_writer_thread(self, task: Callable[[], None]) -> None:
         """Run ``task`` on the writer thread, between batches (its failure is only logged)."""
@@ -392,36 +434,62 @@ class ThreadedStore(abc.ABC):
             if isinstance(item, _Pending) and item.future.set_running_or_notify_cancel():
                 item.future.set_exception(error)
 
+    def _next(self) -> _Item | _RetryDue:
+        """The next queued item; ``_RetryDue`` when accepted records wait to be moved in."""
+        if not (self._accepted or self._backlog):
+            self._idle = True
+            if not self._accepted:  # (an append between the test and the flag above sees the flag)
+                return self._queue.get()
+            self._idle = False
+        delay = self._retry_delay if self._backlog and not self._accepted else self.gather_delay
+        try:
+            return self._queue.get(timeout=delay)
+        except queue.Empty:
+            return _RetryDue()
+
     def _serve(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch: list[_Pending] = []
+            item: _Item | _RetryDue = self._next()
+            pending: list[_Pending] = []
             stop, task = False, None
-            item: _Pending | Callable[[], None] | None = first
             while True:
                 if item is None:
                     stop = True
                     break
-                if not isinstance(item, _Pending):
+                if isinstance(item, _Pending):
+                    pending.append(item)
+                    if len(pending) >= self.max_batch:
+                        break
+                elif callable(item):
                     task = item
-                    break
-                batch.append(item)
-                if len(batch) >= self.max_batch:
                     break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._commit([p for p in batch if p.future.set_running_or_notify_cancel()])
+            accepted = self._take_accepted()
+            if accepted or (self._backlog and (not self._backlog_waits() or task is not None or stop)):
+                self._ingest(accepted)
+            self._release_drain_waiters()
+            self._commit([p for p in pending if p.future.set_running_or_notify_cancel()])
             if task is not None:
                 try:
                     task()
                 except Exception:
                     logger.warning("audit store maintenance failed", exc_info=True)
             if stop:
+                self._ingest(self._take_accepted())
                 return
+
+    def _take_accepted(self) -> list[_Accepted]:
+        taken: list[_Accepted] = []
+        while self._accepted:
+            taken.append(self._accepted.popleft())
+        return taken
+
+    def _backlog_waits(self) -> bool:
+        """A failed batch is not yet due for its next attempt."""
+        return time.monotonic() < self._retry_at
 
     def _commit(self, batch: list[_Pending]) -> None:
         if not batch:
@@ -437,8 +505,81 @@ class ThreadedStore(abc.ABC):
                 return
             batch[0].future.set_exception(store_error("write the record", exc))
             return
-        self.stats.commits += 1
-        self.stats.records += len(sealed)
-        self.stats.largest_batch = max(self.stats.largest_batch, len(sealed))
+        self._count(len(sealed))
         for pending, record in zip(batch, sealed, strict=True):
             pending.future.set_result(record)
+
+    def _count(self, records: int) -> None:
+        self.stats.commits += 1
+        self.stats.records += records
+        self.stats.largest_batch = max(self.stats.largest_batch, records)
+
+    def _ingest(self, accepted: list[_Accepted]) -> None:
+        """Move accepted records into the database, in order; keep what fails for a retry.
+
+        A batch that fails is tried one record at a time, so the records before
+        one that cannot be written still go in; that record and those after it
+        wait (in the journal, and here) for the next attempt.
+        """
+        backlog = self._backlog + accepted if self._backlog else accepted
+        done, error = 0, None
+        while done < len(backlog) and error is None:
+            chunk = backlog[done : done + self.max_batch]
+            try:
+                self._write_accepted(chunk)
+                done += len(chunk)
+                continue
+            except Exception as exc:
+                error = exc
+            if len(chunk) > 1:
+                error = None
+                for item in chunk:
+                    try:
+                        self._write_accepted([item])
+                    except Exception as exc:
+                        error = exc
+                        break
+                    done += 1
+        self._backlog = backlog[done:]
+        if error is not None:
+            self.stats.failed_batches += 1
+            now = time.monotonic()
+            if now - self._last_failure_log >= 30.0:
+                self._last_failure_log = now
+                logger.error(
+                    "audit: %d accepted record(s) cannot be moved into %s yet; they are safe in %s "
+                    "and retried every few seconds: %s",
+                    len(self._backlog),
+                    self,
+                    self._journal.path if self._journal is not None else "its journal",
+                    store_error("write the record", error),
+                )
+            self._retry_at = time.monotonic() + self._retry_delay
+            self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX)
+            return
+        self._retry_delay = _RETRY_FIRST
+        self._last_failure_log = float("-inf")
+        if backlog and self._journal is not None:
+            self._journal.empty_if_at(backlog[-1].end)
+
+    def _write_accepted(self, chunk: list[_Accepted]) -> None:
+        self._write_batch(
+            [a.record for a in chunk],
+            [n for a in chunk for n in a.notifications],
+            [a.canonical for a in chunk],
+        )
+        self._count(len(chunk))
+        _call_each([a.committed for a in chunk if a.committed is not None])
+
+    def _close_journal(self) -> None:
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return
+        if self._backlog:
+            logger.error(
+                "audit: %d accepted record(s) are not in the database yet; they stay in %s and the next "
+                "store opened on it moves them in",
+                len(self._backlog),
+                journal.path,
+            )
+        journal.close(delete=not self._backlog and journal.is_empty)

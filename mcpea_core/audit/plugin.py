@@ -23,7 +23,9 @@ appear in ``verify`` as started and never finished (it never ran).
 Notifications: when the store keeps the notification outbox
 (:class:`~.store.OutboxStore`), the notification plugin leaves a call's
 outbox entries in ``call.extras["outbox"]`` and the end record is written
-together with them, in one transaction: they exist exactly when it does.
+together with them, in one transaction: they exist exactly when it does. The
+store calls the entries' ``committed`` callback (which wakes the delivery
+worker) once that transaction is committed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Generator, Sequence
+from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -50,7 +52,7 @@ from .store import AuditStore, AuditStoreError, OutboxStore, default_store_url, 
 
 if TYPE_CHECKING:
     from ..hub import Hub
-    from ..notify.outbox import Outbox, OutboxEntry
+    from ..notify.outbox import Outbox
 
 __all__ = ["AuditPlugin", "AuditUnavailable", "OnFailure", "default_hub_instance"]
 
@@ -197,25 +199,24 @@ class AuditPlugin:
             )
             await self._write(record)
             return
-        if await self._write(record, handed.entries):
-            handed.committed()
+        await self._write(record, handed)
 
-    async def _write(self, record: AuditRecord, notifications: Sequence[OutboxEntry] = ()) -> bool:
-        """Append a record, shielded from cancellation and bounded by ``timeout``; ``False`` if it failed."""
+    async def _write(self, record: AuditRecord, handed: CallNotifications | None = None) -> bool:
+        """Append a record, shielded from cancellation and bounded by ``timeout``; ``False`` if it failed.
+
+        A store whose appends never wait (``appends_at_once``: SQLite's journal) needs neither.
+        """
         try:
-            with anyio.fail_after(self.timeout, shield=True):
-                if record.phase == "start":
-                    await self.store.append_start(record)
-                elif notifications:
-                    assert isinstance(self.store, OutboxStore)
-                    await self.store.append_end(record, notifications=notifications)
-                else:
-                    await self.store.append_end(record)
+            if getattr(self.store, "appends_at_once", False):
+                await self._append(record, handed)
+            else:
+                with anyio.fail_after(self.timeout, shield=True):
+                    await self._append(record, handed)
         except Exception as exc:
             if record.phase == "end":
                 consequence = "its outcome is missing from the audit trail"
-                if notifications:
-                    consequence += f", and its {len(notifications)} notification(s) with it"
+                if handed is not None:
+                    consequence += f", and its {len(handed.entries)} notification(s) with it"
             elif self.on_failure == "deny":
                 consequence = "the call is refused"
             else:
@@ -231,6 +232,15 @@ class AuditPlugin:
             )
             return False
         return True
+
+    async def _append(self, record: AuditRecord, handed: CallNotifications | None) -> None:
+        if record.phase == "start":
+            await self.store.append_start(record)
+        elif handed is not None:
+            assert isinstance(self.store, OutboxStore)
+            await self.store.append_end(record, notifications=handed.entries, committed=handed.committed)
+        else:
+            await self.store.append_end(record)
 
     def _record(self, call: ToolCall, **fields: Any) -> AuditRecord:
         tool = call.tool

@@ -20,14 +20,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import uuid
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .._ids import new_id
 from ..context import Outcome
 
-__all__ = ["FORMAT_VERSION", "GENESIS_HASH", "AuditRecord", "Phase", "canonical_json", "utc_now"]
+__all__ = ["FORMAT_VERSION", "GENESIS_HASH", "AuditRecord", "Canonical", "Phase", "canonical_json", "utc_now"]
 
 Phase = Literal["start", "end"]
 FORMAT_VERSION = 1
@@ -105,7 +106,7 @@ class AuditRecord:
     error_message: str | None = None
     duration_ms: float | None = None
     upstream: dict[str, list[str]] = field(default_factory=dict)
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=new_id)
     time: str = field(default_factory=utc_now)
     seq: int = 0
     prev_hash: str | None = None
@@ -129,12 +130,28 @@ class AuditRecord:
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.hashed_content()).encode("utf-8")).hexdigest()
 
-    def seal(self, seq: int, prev_hash: str) -> AuditRecord:
-        """This record placed in a chain after a record whose hash is ``prev_hash``."""
-        content = self.hashed_content()
-        content["seq"] = seq
-        content["prev_hash"] = prev_hash
-        digest = hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    def canonical(self) -> Canonical:
+        """The canonical JSON of this record, less its place in the chain (see :class:`Canonical`)."""
+        if self.v != FORMAT_VERSION:
+            raise ValueError(f"unknown audit record format v={self.v}")
+        arguments = _CANONICAL.encode(self.arguments)
+        upstream = _CANONICAL.encode(self.upstream)
+        before = _CANONICAL.encode({name: getattr(self, name) for name in _BEFORE_PREV_HASH})
+        after = _CANONICAL.encode({name: getattr(self, name) for name in _AFTER_SEQ})
+        return Canonical(
+            f'{{"arguments":{arguments},{before[1:-1]}',
+            _CANONICAL.encode(self.principal),
+            f'{after[1:-1]},"upstream":{upstream},"v":{self.v}}}',
+            arguments,
+            upstream,
+        )
+
+    def seal(self, seq: int, prev_hash: str, canonical: Canonical | None = None) -> AuditRecord:
+        """This record placed in a chain after a record whose hash is ``prev_hash``.
+
+        ``canonical`` is this record's :meth:`canonical` if it was made already.
+        """
+        digest = (canonical or self.canonical()).hash(seq, prev_hash)
         # A copy with three fields changed: what dataclasses.replace makes, without its cost.
         sealed = object.__new__(AuditRecord)
         for name in _SLOTS:
@@ -158,3 +175,35 @@ class AuditRecord:
 
 
 _SLOTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
+
+# The hashed fields in canonical (sorted) order fall into: arguments, the fields up to prev_hash,
+# prev_hash, principal, seq, the fields after seq up to upstream, upstream, v.
+_HEX = re.compile(r"[0-9a-f]*")
+_SORTED = sorted(_HASHED_FIELDS_V1)
+_BEFORE_PREV_HASH = tuple(_SORTED[1 : _SORTED.index("prev_hash")])
+_AFTER_SEQ = tuple(_SORTED[_SORTED.index("seq") + 1 : _SORTED.index("upstream")])
+assert _SORTED[0] == "arguments" and _SORTED[-2:] == ["upstream", "v"]
+assert _SORTED[_SORTED.index("prev_hash") + 1 : _SORTED.index("seq")] == ["principal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Canonical:
+    """A record's canonical JSON in pieces, so sealing it at any place in a chain costs one hash.
+
+    The canonical JSON of a sealed record is ``head + "prev_hash" + principal +
+    "seq" + tail`` (keys sorted), so a store can seal a record made earlier
+    without encoding it again; ``arguments`` and ``upstream`` are the JSON
+    text the stores keep in their columns.
+    """
+
+    head: str
+    principal: str
+    tail: str
+    arguments: str
+    upstream: str
+
+    def hash(self, seq: int, prev_hash: str) -> str:
+        """The record's hash at ``seq`` after a record whose hash is ``prev_hash``."""
+        prev = f'"{prev_hash}"' if _HEX.fullmatch(prev_hash) else _CANONICAL.encode(prev_hash)
+        text = f'{self.head},"prev_hash":{prev},"principal":{self.principal},"seq":{seq},{self.tail}'
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,13 +12,12 @@ Several hub processes may share one file: each batch is appended inside
 in the same transaction, so the processes extend one chain in turn.
 The file and its directory are created readable by their owner only.
 
-With ``synchronous=NORMAL`` a commit writes to the WAL without fsync, so it is
-made on the event loop thread itself, on a connection of its own that never
-waits for the write lock and never checkpoints (see ``_writer``): when another
-process or connection holds the lock, the batch goes to the writer thread,
-which waits for it as before; the writer thread also runs the checkpoints.
-With ``FULL`` or ``EXTRA`` (an fsync per commit) every commit is made on the
-writer thread.
+With ``synchronous=NORMAL`` an append is durable once it is written to the
+store's journal (``<file>.pending-*``, one ``write()`` on the caller's
+thread, see ``_journal``); the writer thread moves records from there into
+the file in batches. The journal of a hub that died is moved in by the next
+store opened on the file. With ``FULL`` or ``EXTRA`` (an fsync per commit)
+each append waits for its commit on the writer thread instead.
 
 The file also holds the notification outbox (table ``notify_outbox``): a
 call's notifications are inserted in the transaction of its end record, and
@@ -27,6 +26,7 @@ call's notifications are inserted in the transaction of its end record, and
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import time
@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from ..notify.sqlite_outbox import create_table, insert_entries
+from ._journal import journal_paths, recover
 from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
 from ._writer import ThreadedStore
-from .record import GENESIS_HASH, AuditRecord
+from .record import GENESIS_HASH, AuditRecord, Canonical
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLiteStore"]
 
+logger = logging.getLogger("mcpea.audit")
 _SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
 
 _SCHEMA = f"""
@@ -66,7 +68,6 @@ INSERT OR IGNORE INTO audit_head (id, seq, hash) VALUES (0, 0, '{GENESIS_HASH}')
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit_records"
 _INSERT = f"INSERT INTO audit_records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 _HEAD = "SELECT seq, hash FROM audit_head WHERE id = 0"
-_CHECKPOINT_EVERY = 200  # inline commits (a few WAL pages each) between checkpoints by the writer thread
 
 
 class SQLiteStore(ThreadedStore):
@@ -81,9 +82,6 @@ class SQLiteStore(ThreadedStore):
                 f"audit sqlite synchronous must be one of {', '.join(_SYNCHRONOUS)}, not {synchronous!r}"
             )
         self._writer: sqlite3.Connection | None = None
-        # NORMAL only: commits on the event loop thread (no fsync on commit); see _write_inline.
-        self._inline: sqlite3.Connection | None = None
-        self._inline_commits = 0
         self._reader: sqlite3.Connection | None = None
 
     def __repr__(self) -> str:
@@ -119,69 +117,69 @@ class SQLiteStore(ThreadedStore):
                     conn.execute(statement)
             create_table(conn)
             conn.execute("COMMIT")
-            inline = self._connect_inline() if self.synchronous == "NORMAL" else None
         except BaseException:
             conn.close()
             raise
         self._writer = conn
-        self._inline = inline
-
-    def _connect_inline(self) -> sqlite3.Connection:
-        conn = self._connect()
-        try:
-            # Never wait for the write lock on the event loop: busy means "hand it to the writer thread".
-            # Never checkpoint there either (a checkpoint fsyncs): the writer thread does it.
-            conn.execute("PRAGMA busy_timeout = 0")
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def _write_batch(
-        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
+        self,
+        records: Sequence[AuditRecord],
+        notifications: Sequence[OutboxEntry],
+        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
         assert self._writer is not None
-        return self._append_batch(self._writer, records, notifications)
+        return self._append_batch(self._writer, records, notifications, canonicals)
 
-    def _inline_writes(self) -> bool:
-        return self._inline is not None
+    def _journal_database(self) -> Path | None:
+        return self.path if self.synchronous == "NORMAL" else None
 
-    def _write_inline(
-        self, records: Sequence[AuditRecord], notifications: Sequence[OutboxEntry]
-    ) -> list[AuditRecord] | None:
-        conn = self._inline
-        if conn is None:
-            return None
+    def _known_ids(self, ids: Sequence[str]) -> set[str]:
+        assert self._writer is not None
+        return _known_ids(self._writer, ids)
+
+    def _recover_offline(self) -> None:
+        """Move in what hubs that died left in their journals, on a connection of its own.
+
+        Readers (``mcpea audit verify``, ``tail``, ``export``) call this before reading, so
+        they see every record a hub accepted before it was killed. Without write access the
+        journals stay for the next hub and the reader sees the file as it is.
+        """
+        if not self.path.exists() or not journal_paths(self.path):
+            return
         try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:  # another connection holds the write lock: do not wait here
-            return None
-        return self._append_batch(conn, records, notifications, begun=True)
-
-    def _after_inline_commit(self) -> None:
-        self._inline_commits += 1
-        if self._inline_commits % _CHECKPOINT_EVERY == 0:
-            self._on_writer_thread(self._checkpoint)
-
-    def _checkpoint(self) -> None:
-        """On the writer thread: move the WAL into the file (the inline connection never checkpoints)."""
-        if self._writer is not None:
-            self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            logger.warning("audit: journals beside %s not moved in: %s", self.path, exc)
+            return
+        try:
+            recover(
+                self.path,
+                lambda entries: self._append_batch(
+                    conn, [e.record for e in entries], [n for e in entries for n in e.notifications]
+                ),
+                lambda ids: _known_ids(conn, ids),
+                batch=self.max_batch,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("audit: journals beside %s not moved in: %s", self.path, exc)
+        finally:
+            conn.close()
 
     @staticmethod
     def _append_batch(
         conn: sqlite3.Connection,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        *,
-        begun: bool = False,
+        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
-        if not begun:
-            conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            sealed = seal_batch(records, head_from_row(conn.execute(_HEAD).fetchone()))
-            conn.executemany(_INSERT, [to_row(r) for r in sealed])
+            sealed = seal_batch(records, head_from_row(conn.execute(_HEAD).fetchone()), canonicals)
+            if canonicals is None:
+                conn.executemany(_INSERT, [to_row(r) for r in sealed])
+            else:
+                conn.executemany(_INSERT, [to_row(r, c) for r, c in zip(sealed, canonicals, strict=True)])
             conn.execute(
                 "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 0", (sealed[-1].seq, sealed[-1].hash)
             )
@@ -195,9 +193,6 @@ class SQLiteStore(ThreadedStore):
         return sealed
 
     def _close_writer(self) -> None:
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -237,6 +232,17 @@ class SQLiteStore(ThreadedStore):
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+def _known_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT id FROM audit_records WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+        )
+        known.update(row[0] for row in rows)
+    return known
 
 
 def _enable_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:

@@ -1,9 +1,14 @@
 """The audit store contract, record filters, and choosing a store by URL.
 
 A store keeps one hash chain. ``append_start`` returns only once its record
-is committed (the call must not run before its start record is durable);
-``append_end`` likewise. Both return the record as sealed into the chain
-(``seq``, ``prev_hash``, ``hash`` filled in).
+is durable (the call must not run before its start record is); ``append_end``
+likewise. Most stores make a record durable by committing it, sealed into
+the chain, and return it sealed (``seq``, ``prev_hash``, ``hash`` filled in).
+A store may instead *accept* records into a journal of its own and seal them
+into the chain later (SQLite with ``synchronous=NORMAL``, see ``_journal``):
+it says so with ``appends_at_once = True`` (its appends never wait, so the
+audit plugin puts no timeout around them), returns the record unsealed, and
+its reads first wait until what it accepted is in the chain.
 
 * ``sqlite:///var/lib/mcpea/audit.sqlite3``: :class:`~.sqlite.SQLiteStore`, the
   default (under ``platformdirs.user_state_dir("mcpea")``);
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -141,10 +146,10 @@ class AuditStore(Protocol):
         """Connect and create the schema; idempotent."""
 
     async def append_start(self, record: AuditRecord) -> AuditRecord:
-        """Append a start record; returns once it is committed, sealed into the chain."""
+        """Append a start record; returns once it is durable (sealed, unless the store seals later)."""
 
     async def append_end(self, record: AuditRecord) -> AuditRecord:
-        """Append an end record; returns once it is committed."""
+        """Append an end record; returns once it is durable."""
 
     def iter_records(self, filters: RecordFilter | None = None) -> AsyncIterator[AuditRecord]:
         """Stored records matching ``filters``, in chain order."""
@@ -164,9 +169,17 @@ class OutboxStore(AuditStore, Protocol):
     """An audit store that keeps the notification outbox in its own database (SQLite, PostgreSQL)."""
 
     async def append_end(
-        self, record: AuditRecord, *, notifications: Sequence[OutboxEntry] = ()
+        self,
+        record: AuditRecord,
+        *,
+        notifications: Sequence[OutboxEntry] = (),
+        committed: Callable[[], None] | None = None,
     ) -> AuditRecord:
-        """Append an end record and the call's outbox entries in one transaction; returns once committed."""
+        """Append an end record and the call's outbox entries in one transaction; returns once durable.
+
+        ``committed`` is called, from any thread, once the entries are in the outbox table
+        (with a journal that is after this method returned).
+        """
 
     def notify_outbox(self) -> Outbox:
         """An :class:`~mcpea_core.notify.outbox.Outbox` over the same database, not yet opened."""

@@ -25,11 +25,11 @@ for the model's eyes anyway), redacted and cut to one short line.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from .._ids import new_id
 from ..audit.redact import Redactor
 from ..context import Outcome, ToolCall
 from ..errors import ToolError
@@ -106,7 +106,7 @@ def build_entries(
         payload = {**base, "id": key, "channel": channel, "requested": channel in requested}
         entries.append(
             OutboxEntry(
-                id=uuid.uuid4().hex,
+                id=new_id(),
                 idempotency_key=key,
                 channel=channel,
                 payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),

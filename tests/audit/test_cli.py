@@ -43,21 +43,20 @@ CALLS: list[dict[str, Any]] = [
 def fill(
     url: str, calls: Sequence[dict[str, Any]] = CALLS, *, unfinished: str | None = None
 ) -> list[AuditRecord]:
-    """Start and end records of ``calls`` (seq 1, 2 for the first, ...); ``unfinished`` gets no end record."""
+    """Append start and end records of ``calls`` (``unfinished``: no end record); return every stored record."""
 
     async def run() -> list[AuditRecord]:
         store = await open_store(url)
-        records = []
         try:
             for call in calls:
                 fields = {k: v for k, v in call.items() if k not in ("call_id", "outcome")}
-                records.append(await store.append_start(make_record(call["call_id"], **fields)))
+                await store.append_start(make_record(call["call_id"], **fields))
                 if call["call_id"] != unfinished:
                     end = make_record(call["call_id"], "end", outcome=call["outcome"], **fields)
-                    records.append(await store.append_end(end))
+                    await store.append_end(end)
+            return [r async for r in store.iter_records()]  # as sealed (SQLite seals after accepting)
         finally:
             await store.close()
-        return records
 
     return anyio.run(run)
 
@@ -378,8 +377,8 @@ def test_export_csv_round_trip(store_url: str) -> None:
     import csv
     import io
 
-    records = fill(store_url)
-    records += fill(store_url, [{**CALLS[0], "call_id": "e", "session": "s-1"}], unfinished="e")
+    fill(store_url)
+    records = fill(store_url, [{**CALLS[0], "call_id": "e", "session": "s-1"}], unfinished="e")
     result = audit("export", "--store", store_url, "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

@@ -18,10 +18,10 @@ pytestmark = pytest.mark.anyio
 
 async def fill(url: str, calls: int = 3) -> tuple[list[AuditRecord], ChainHead]:
     store = await open_store(url)
-    records = []
     for i in range(calls):
-        records.append(await store.append_start(make_record(f"call-{i}")))
-        records.append(await store.append_end(make_record(f"call-{i}", "end")))
+        await store.append_start(make_record(f"call-{i}"))
+        await store.append_end(make_record(f"call-{i}", "end"))
+    records = [r async for r in store.iter_records()]  # as sealed (SQLite seals after accepting)
     head = await store.head()
     await store.close()
     assert head is not None

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from mcpea_core import HubConfig
 from mcpea_core.audit import AuditPlugin, AuditRecord, AuditStoreError, open_store, store_from_url
+from mcpea_core.audit._journal import journal_paths
 from mcpea_core.audit.jsonl import JsonlStore
 from mcpea_core.audit.store import OutboxStore
 from mcpea_core.notify.channels import Delivery
@@ -145,17 +146,40 @@ async def test_when_the_commit_fails_neither_the_end_record_nor_the_notification
     path = tmp_path / "audit.sqlite3"
     hub = audit_and_notify(f"sqlite://{path}")
     async with hub:
+        audit = next(p for p in hub.host.pm.get_plugins() if isinstance(p, AuditPlugin))
+        assert isinstance(audit, AuditPlugin)
         ok = await hub.call_tool("example_echo_text", {"text": "before"})
+        await audit.store.head()  # what the store accepted is in the database now
         with sqlite3.connect(path) as conn:
             conn.execute(FAILING_COMMITS[failing])
         unlucky = await hub.call_tool("example_echo_text", {"text": "during"})
+        await audit.store.head()  # one attempt made, and failed
     assert not ok.is_error and not unlucky.is_error, "the call's result stands: its effect happened"
-    records, entries = await rows(f"sqlite://{path}")
+    records, entries = await rows(f"sqlite://{path}")  # a reader tries the left journal again: fails again
     assert [(r.phase, r.arguments) for r in records] == [
         ("start", {"text": "before"}), ("end", None), ("start", {"text": "during"})
     ]  # fmt: skip
     assert [e.idempotency_key for e in entries] == [idempotency_key(records[0].call_id, "webhook:ops")]
-    assert "and its 1 notification(s) with it" in caplog.text
+    assert "cannot be moved into" in caplog.text and "stay in" in caplog.text
+    assert len(journal_paths(path)) == 1, "the end record and its notification wait in the journal"
+
+    with sqlite3.connect(path) as conn:  # the fault is repaired: both arrive, together
+        conn.execute("DROP TRIGGER fail")
+    records, entries = await rows(f"sqlite://{path}")
+    assert [(r.phase, r.outcome) for r in records][3:] == [("end", "success")]
+    assert {e.idempotency_key for e in entries} == {
+        idempotency_key(records[n].call_id, "webhook:ops") for n in (0, 2)
+    }
+    assert journal_paths(path) == []
+    assert (await verify_url(f"sqlite://{path}")).complete
+
+
+async def verify_url(url: str) -> Any:
+    store = store_from_url(url)
+    try:
+        return await store.verify()
+    finally:
+        await store.close()
 
 
 async def test_the_end_record_and_its_notification_share_one_postgresql_transaction(

@@ -1,0 +1,194 @@
+"""The pending-records journal: how a SQLite store makes a record durable in one ``write()``.
+
+A record is *accepted* once its line is written to the journal, a file of
+the store's own beside the database (``<db>.pending-<pid>-<random>``,
+owner-only, append-only). The line is in the kernel's page cache when
+``write()`` returns, so it survives a crash or ``kill -9`` of the hub: the
+same promise SQLite's ``synchronous=NORMAL`` in WAL mode makes (neither
+fsyncs; after a power loss both may lose their last writes). The writer
+thread then moves accepted records into the database in batches (sealing
+them into the hash chain there) and empties the journal once everything
+written to it is in the database.
+
+A journal belongs to one live hub process, which holds an exclusive
+``flock`` on it. A journal nobody holds was left by a process that died:
+the next store opened on that database moves its records in (those not
+already there, by record id) and deletes it (:func:`recover`).
+
+Each line is JSON: ``{"record": {...}, "notifications": [{...}, ...]}``: the
+record's canonical JSON, unsealed, and the call's notification outbox
+entries, so they reach the database in one transaction, as they would have
+directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .record import AuditRecord, Canonical
+from .store import AuditStoreError
+
+if TYPE_CHECKING:
+    from ..notify.outbox import OutboxEntry
+
+__all__ = ["Journal", "JournalEntry", "journal_paths", "recover"]
+
+logger = logging.getLogger("mcpea.audit")
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One accepted record and the notifications to commit with it."""
+
+    record: AuditRecord
+    notifications: tuple[OutboxEntry, ...] = ()
+
+
+def encode(canonical: Canonical, notifications: Sequence[OutboxEntry]) -> bytes:
+    """A journal line: the record's canonical JSON (unsealed) and its notifications."""
+    record = f'{canonical.head},"principal":{canonical.principal},{canonical.tail}'
+    if not notifications:
+        return f'{{"record":{record}}}\n'.encode()
+    entries = json.dumps([dataclasses.asdict(entry) for entry in notifications], separators=(",", ":"))
+    return f'{{"record":{record},"notifications":{entries}}}\n'.encode()
+
+
+def decode(line: bytes) -> JournalEntry:
+    from ..notify.outbox import OutboxEntry
+
+    data = json.loads(line)
+    record = AuditRecord.from_dict(data["record"])
+    return JournalEntry(record, tuple(OutboxEntry(**entry) for entry in data.get("notifications", ())))
+
+
+def journal_paths(database: Path) -> list[Path]:
+    """Every journal of ``database``, live or left behind."""
+    return sorted(database.parent.glob(f"{database.name}.pending-*"))
+
+
+class Journal:
+    """This process's journal of one database: appended on the event loop, emptied by the writer thread."""
+
+    def __init__(self, database: Path) -> None:
+        self.path = database.with_name(f"{database.name}.pending-{os.getpid()}-{secrets.token_hex(4)}")
+        self._fd: int | None = None
+        self._size = 0  # bytes written; guarded by _lock with every write and truncation
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    def open(self) -> None:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        fd = os.open(self.path, flags, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "this journal's hub is alive"
+        except BaseException:
+            os.close(fd)
+            self.path.unlink(missing_ok=True)
+            raise
+        self._fd = fd
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing written since the journal was last emptied."""
+        return self._size == 0
+
+    def append(self, line: bytes) -> int:
+        """Write one line; returns the journal's size after it (the line is then durable)."""
+        with self._lock:
+            fd = self._fd
+            if fd is None:
+                raise AuditStoreError("the audit store is not open")
+            try:
+                written = os.write(fd, line)
+                if written != len(line):  # a short write (disk full): take the partial line back
+                    os.ftruncate(fd, self._size)
+                    raise OSError(f"short write ({written} of {len(line)} bytes)")
+            except OSError as exc:
+                raise AuditStoreError(f"audit store could not write its journal {self.path}: {exc}") from exc
+            self._size += written
+            return self._size
+
+    def empty_if_at(self, size: int) -> bool:
+        """Truncate the journal if nothing was written after ``size`` bytes (all of it is in the database)."""
+        with self._lock:
+            if self._fd is None or self._size != size or size == 0:
+                return False
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+            return True
+
+    def close(self, *, delete: bool) -> None:
+        """Close; ``delete`` only when every line is in the database (else it is recovered later)."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is None:
+                return
+            try:
+                if delete:
+                    self.path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)  # releases the flock: a journal left behind is now recoverable
+
+
+def _read_entries(fd: int, path: Path) -> Iterator[JournalEntry]:
+    with os.fdopen(os.dup(fd), "rb") as file:
+        for number, line in enumerate(file, 1):
+            if not line.strip():
+                continue
+            try:
+                yield decode(line)
+            except (ValueError, KeyError, TypeError) as exc:
+                # Only a write cut short by a full disk can leave a broken line (and it is truncated
+                # away when seen); its call was refused, so nothing that happened is lost.
+                logger.warning("audit: skipping unreadable line %d of %s: %s", number, path, exc)
+
+
+def recover(
+    database: Path,
+    ingest: Callable[[list[JournalEntry]], object],
+    known_ids: Callable[[list[str]], set[str]],
+    *,
+    batch: int = 1000,
+) -> int:
+    """Move the records of journals no live process holds into the database; returns how many.
+
+    ``known_ids`` says which record ids are already there (a process can die
+    after committing a batch and before emptying its journal); ``ingest``
+    commits entries in order. A journal is deleted once its records are in.
+    """
+    moved = 0
+    for path in journal_paths(database):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # another process recovered it just now
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # its hub is alive
+                continue
+            entries = list(_read_entries(fd, path))
+            for start in range(0, len(entries), batch):
+                chunk = entries[start : start + batch]
+                known = known_ids([entry.record.id for entry in chunk])
+                todo = [entry for entry in chunk if entry.record.id not in known]
+                if todo:
+                    ingest(todo)
+                    moved += len(todo)
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    if moved:
+        logger.warning("audit: recovered %d record(s) a stopped hub had accepted into %s", moved, database)
+    return moved

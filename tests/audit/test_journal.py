@@ -1,0 +1,185 @@
+"""SQLite's journal: records are durable once written to it, and none is lost when a hub dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpea_core._ids import new_id
+from mcpea_core.audit import RecordFilter, open_store, store_from_url
+from mcpea_core.audit._journal import Journal, encode, journal_paths
+from mcpea_core.audit.record import AuditRecord
+from mcpea_core.audit.sqlite import SQLiteStore
+
+from ._support import make_record
+
+pytestmark = pytest.mark.anyio
+
+# A hub stand-in: appends start and end records, says so, then waits to be killed.
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys, time, anyio
+    from mcpea_core.audit import open_store, AuditRecord
+
+    async def main(url, calls):
+        store = await open_store(url)
+        store._write_batch = lambda *args: time.sleep(3600)  # a stuck disk: everything stays journaled
+        for n in range(calls):
+            await store.append_start(AuditRecord(f"c{n}", "start", "t", "p", "killed", arguments={"n": n}))
+            await store.append_end(AuditRecord(f"c{n}", "end", "t", "p", "killed", outcome="success"))
+        print("accepted", flush=True)
+        await anyio.sleep(3600)
+
+    anyio.run(main, sys.argv[1], int(sys.argv[2]))
+    """
+)
+
+
+async def test_records_a_killed_hub_accepted_are_moved_in_by_the_next_store(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite3"
+    url = f"sqlite://{path}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, url, "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "accepted\n", proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert len(journal_paths(path)) == 1, "the killed hub left its journal"
+
+    store = store_from_url(url)  # a reader (mcpea audit verify) moves it in before reading
+    try:
+        report = await store.verify()
+        starts = [r.arguments async for r in store.iter_records(RecordFilter(phase="start"))]
+    finally:
+        await store.close()
+    assert report.ok and report.complete and report.records == 80
+    assert starts == [{"n": n} for n in range(40)], "in the order they were accepted"
+    assert journal_paths(path) == []
+
+
+async def test_a_live_hubs_journal_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite3"
+    live = await open_store(f"sqlite://{path}")
+    assert isinstance(live, SQLiteStore)
+    stuck = threading.Event()
+    write_batch = live._write_batch
+
+    def slow_write_batch(*args: Any) -> list[AuditRecord]:
+        stuck.wait(30)
+        return write_batch(*args)
+
+    live._write_batch = slow_write_batch  # type: ignore[method-assign]
+    try:
+        await live.append_start(make_record("running"))
+        other = await open_store(f"sqlite://{path}")  # another hub opening the same file
+        try:
+            assert [r async for r in other.iter_records()] == [], "not moved in while its hub lives"
+        finally:
+            await other.close()
+        assert len(journal_paths(path)) == 1
+    finally:
+        stuck.set()
+        await live.close()  # its own writer moves it in and deletes it
+    assert journal_paths(path) == []
+    again = store_from_url(f"sqlite://{path}")
+    try:
+        assert [r.call_id async for r in again.iter_records()] == ["running"]
+    finally:
+        await again.close()
+
+
+async def test_records_already_in_the_database_are_not_moved_in_twice(tmp_path: Path) -> None:
+    """A hub can die after committing a batch and before emptying its journal."""
+    path = tmp_path / "audit.sqlite3"
+    first, second, third = make_record("a"), make_record("a", "end"), make_record("b")
+    store = await open_store(f"sqlite://{path}")
+    await store.append_start(first)
+    await store.append_end(second)
+    await store.close()
+    left = path.with_name(f"{path.name}.pending-999999-dead")
+    left.write_bytes(b"".join(encode(r.canonical(), ()) for r in (first, second, third)))
+
+    store = await open_store(f"sqlite://{path}")
+    try:
+        stored = [r async for r in store.iter_records()]
+        report = await store.verify()
+    finally:
+        await store.close()
+    assert [r.id for r in stored] == [first.id, second.id, third.id]
+    assert report.ok and report.records == 3
+    assert not left.exists()
+
+
+async def test_appends_wait_for_a_writer_that_falls_behind(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    assert isinstance(store, SQLiteStore) and store.appends_at_once
+    store.max_accepted, store.gather_delay = 8, 0.02
+    waiting = []
+    try:
+        for n in range(60):  # one task that never yields on its own: only backpressure lets the writer in
+            await store.append_start(make_record(f"c{n}"))
+            waiting.append(len(store._accepted))
+        assert max(waiting) <= store.max_accepted
+        assert len([r async for r in store.iter_records()]) == 60
+    finally:
+        await store.close()
+
+
+async def test_an_unwritable_journal_refuses_the_append(tmp_path: Path) -> None:
+    from mcpea_core.audit import AuditStoreError
+
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    try:
+        journal = store._journal  # type: ignore[attr-defined]
+        assert isinstance(journal, Journal)
+        os.close(journal._fd)  # the disk goes away under it
+        journal._fd = os.open(os.devnull, os.O_RDONLY)
+        with pytest.raises(AuditStoreError, match="could not write its journal"):
+            await store.append_start(make_record("lost"))
+    finally:
+        await store.close()
+
+
+def test_ids_differ_in_a_forked_child() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave at once
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    mine = {new_id() for _ in range(1000)}
+    assert len(mine) == 1000 and all(len(i) == 32 and int(i, 16) >= 0 for i in mine)
+    assert child not in mine and len(child) == 32
+
+
+@pytest.mark.parametrize("prev_hash", ["0" * 64, "ab" * 32, 'not "hex"\\'])
+def test_sealing_from_canonical_pieces_matches_the_record_hash(prev_hash: str) -> None:
+    record = AuditRecord(
+        "c1",
+        "end",
+        "stripe_create_refund",
+        'user:"ada" é',
+        "hub\n1",
+        outcome="tool_error",
+        error_message="card_declined \u2028",
+        duration_ms=3,
+        upstream={"request_ids": ["req_1"], "z": []},
+        arguments=None,
+    )
+    sealed = record.seal(42, prev_hash)
+    assert sealed.hash == sealed.compute_hash()
+    assert (sealed.seq, sealed.prev_hash) == (42, prev_hash)
