@@ -16,9 +16,8 @@ the next store opened on that database moves its records in (those not
 already there, by record id) and deletes it (:func:`recover`).
 
 Each line is JSON: ``{"record": {...}, "notifications": [{...}, ...]}``: the
-record's canonical JSON, unsealed, and the call's notification outbox
-entries, so they reach the database in one transaction, as they would have
-directly.
+record's fields, unsealed, and the call's notification outbox entries, so
+they reach the database in one transaction, as they would have directly.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .record import AuditRecord, Canonical
+from .record import AuditRecord
 from .store import AuditStoreError
 
 if TYPE_CHECKING:
@@ -53,13 +52,19 @@ class JournalEntry:
     notifications: tuple[OutboxEntry, ...] = ()
 
 
-def encode(canonical: Canonical, notifications: Sequence[OutboxEntry]) -> bytes:
-    """A journal line: the record's canonical JSON (unsealed) and its notifications."""
-    record = f'{canonical.head},"principal":{canonical.principal},{canonical.tail}'
-    if not notifications:
-        return f'{{"record":{record}}}\n'.encode()
-    entries = json.dumps([dataclasses.asdict(entry) for entry in notifications], separators=(",", ":"))
-    return f'{{"record":{record},"notifications":{entries}}}\n'.encode()
+_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
+
+
+def encode(record: AuditRecord, notifications: Sequence[OutboxEntry]) -> bytes:
+    """A journal line: the record's fields, by name, and its notifications.
+
+    Cheap on purpose (one plain JSON encoding, on the event loop): the
+    canonical JSON the chain's hashes need is made by the writer thread.
+    """
+    line: dict[str, object] = {"record": {name: getattr(record, name) for name in _FIELDS}}
+    if notifications:
+        line["notifications"] = [dataclasses.asdict(entry) for entry in notifications]
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
 def decode(line: bytes) -> JournalEntry:

@@ -163,10 +163,37 @@ class Redactor:
         self, arguments: Mapping[str, Any], schema: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """A JSON-safe copy of ``arguments`` with secrets replaced, guided by the tool's input schema."""
+        if schema and not _marks_secrets(schema):  # the common case: nothing in the schema to follow
+            schema = None
         walker = _Walker(self, schema or {})
         result = walker.value(dict(arguments), [schema] if schema else [], 0)
         assert isinstance(result, dict)
         return result
+
+
+_MARKS: dict[int, tuple[Mapping[str, Any], bool]] = {}  # id(schema) -> (schema, marks a secret)
+
+
+def _marks_secrets(schema: Mapping[str, Any]) -> bool:
+    """Whether any node of ``schema`` marks a field secret (cached per schema object: tools keep theirs)."""
+    cached = _MARKS.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    marks = _any_secret_mark(schema, 0)
+    if len(_MARKS) >= 4096:  # schemas made per call (not a tool's own) must not grow this forever
+        _MARKS.clear()
+    _MARKS[id(schema)] = (schema, marks)
+    return marks
+
+
+def _any_secret_mark(node: Any, depth: int) -> bool:
+    if depth > _MAX_DEPTH:
+        return True  # too deep to be sure: walk it with the schema
+    if isinstance(node, Mapping):
+        return _secret_marked(node) or any(_any_secret_mark(v, depth + 1) for v in node.values())
+    if isinstance(node, list):
+        return any(_any_secret_mark(v, depth + 1) for v in node)
+    return False
 
 
 class _Walker:
@@ -212,6 +239,8 @@ class _Walker:
 
     def expand(self, schemas: list[Mapping[str, Any]], depth: int) -> list[Mapping[str, Any]]:
         """The schemas with ``$ref`` resolved and ``anyOf``/``oneOf``/``allOf`` branches flattened in."""
+        if not schemas:
+            return []
         out: list[Mapping[str, Any]] = []
         pending = [(s, 0) for s in schemas]
         while pending:
