@@ -139,21 +139,25 @@ class SQLiteStore(ThreadedStore):
         return _known_ids(self._writer, ids)
 
     def _recover_offline(self) -> None:
-        """Move in what hubs that died left in their journals, on a connection of its own.
+        self.recover_left_behind()
 
-        Readers (``mcpea audit verify``, ``tail``, ``export``) call this before reading, so
-        they see every record a hub accepted before it was killed. Without write access the
-        journals stay for the next hub and the reader sees the file as it is.
+    def recover_left_behind(self) -> int:
+        """Move in what hubs that died left in their journals; returns how many records (blocking).
+
+        Readers (``mcpea audit verify``, ``tail``, ``export``, ``mcpea notify status``) call
+        this before reading, on a connection of its own, so they see every record (and
+        notification) a hub accepted before it was killed. Without write access the journals
+        stay for the next hub and the reader sees the file as it is.
         """
         if not self.path.exists() or not journal_paths(self.path):
-            return
+            return 0
         try:
             conn = self._connect()
         except sqlite3.Error as exc:
             logger.warning("audit: journals beside %s not moved in: %s", self.path, exc)
-            return
+            return 0
         try:
-            recover(
+            return recover(
                 self.path,
                 lambda entries: self._append_batch(
                     conn, [e.record for e in entries], [n for e in entries for n in e.notifications]
@@ -163,6 +167,7 @@ class SQLiteStore(ThreadedStore):
             )
         except (OSError, sqlite3.Error) as exc:
             logger.warning("audit: journals beside %s not moved in: %s", self.path, exc)
+            return 0
         finally:
             conn.close()
 

@@ -183,3 +183,28 @@ def test_sealing_from_canonical_pieces_matches_the_record_hash(prev_hash: str) -
     sealed = record.seal(42, prev_hash)
     assert sealed.hash == sealed.compute_hash()
     assert (sealed.seq, sealed.prev_hash) == (42, prev_hash)
+
+
+def test_notify_status_sees_the_notifications_a_killed_hub_left_in_its_journal(tmp_path: Path) -> None:
+    import json
+
+    import anyio
+    from click.testing import CliRunner
+    from notify.support import make_entry
+
+    from mcpea_core.notify.cli import notify_group
+
+    path = tmp_path / "audit.sqlite3"
+    async def create() -> None:  # the database and its outbox table
+        await (await open_store(f"sqlite://{path}")).close()
+
+    anyio.run(create)
+    end = make_record("paid", "end")
+    left = path.with_name(f"{path.name}.pending-999999-dead")
+    left.write_bytes(encode(make_record("paid"), ()) + encode(end, (make_entry("paid"),)))
+
+    result = CliRunner().invoke(notify_group, ["status", "--outbox", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert [row["call_id"] for row in report["pending"]] == ["paid"]
+    assert not left.exists()
