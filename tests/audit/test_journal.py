@@ -47,7 +47,10 @@ async def test_records_a_killed_hub_accepted_are_moved_in_by_the_next_store(tmp_
     path = tmp_path / "audit.sqlite3"
     url = f"sqlite://{path}"
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WRITER, url, "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILLED_WRITER, url, "40"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
