@@ -15,9 +15,10 @@ A journal belongs to one live hub process, which holds an exclusive
 the next store opened on that database moves its records in (those not
 already there, by record id) and deletes it (:func:`recover`).
 
-Each line is JSON: ``{"record": {...}, "notifications": [{...}, ...]}``: the
-record's fields, unsealed, and the call's notification outbox entries, so
-they reach the database in one transaction, as they would have directly.
+Each line is JSON: ``{"record": [...], "notifications": [{...}, ...]}``: the
+record's draft (its fields, unsealed; see ``record.Draft``) and the call's
+notification outbox entries, so they reach the database in one transaction,
+as they would have directly.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .record import AuditRecord
+from .record import AuditRecord, Draft, record_from_draft
 from .store import AuditStoreError
 
 if TYPE_CHECKING:
@@ -52,16 +53,13 @@ class JournalEntry:
     notifications: tuple[OutboxEntry, ...] = ()
 
 
-_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
+def encode(draft: Draft, notifications: Sequence[OutboxEntry]) -> bytes:
+    """A journal line: the record's draft (a JSON array) and its notifications.
 
-
-def encode(record: AuditRecord, notifications: Sequence[OutboxEntry]) -> bytes:
-    """A journal line: the record's fields, by name, and its notifications.
-
-    Cheap on purpose (one plain JSON encoding, on the event loop): the
-    canonical JSON the chain's hashes need is made by the writer thread.
+    Cheap on purpose (one plain JSON encoding, on the event loop): the record,
+    its canonical JSON and its hash are made by the writer thread.
     """
-    line: dict[str, object] = {"record": {name: getattr(record, name) for name in _FIELDS}}
+    line: dict[str, object] = {"record": draft}
     if notifications:
         line["notifications"] = [dataclasses.asdict(entry) for entry in notifications]
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
@@ -71,7 +69,8 @@ def decode(line: bytes) -> JournalEntry:
     from ..notify.outbox import OutboxEntry
 
     data = json.loads(line)
-    record = AuditRecord.from_dict(data["record"])
+    kept = data["record"]
+    record = AuditRecord.from_dict(kept) if isinstance(kept, dict) else record_from_draft(tuple(kept))
     return JournalEntry(record, tuple(OutboxEntry(**entry) for entry in data.get("notifications", ())))
 
 

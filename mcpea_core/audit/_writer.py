@@ -41,7 +41,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -50,7 +50,7 @@ import anyio
 import anyio.to_thread
 
 from ._journal import Journal, JournalEntry, encode, recover
-from .record import AuditRecord, Canonical
+from .record import AuditRecord, Canonical, Draft, draft_of, record_from_draft
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
@@ -89,7 +89,7 @@ class _Pending:
 class _Accepted:
     """An append already durable in the journal: ``end`` is the journal's size once its line was in."""
 
-    record: AuditRecord
+    draft: Draft
     notifications: tuple[OutboxEntry, ...]
     end: int
     committed: Callable[[], None] | None
@@ -295,11 +295,14 @@ class ThreadedStore(abc.ABC):
     ) -> AuditRecord:
         if record.phase != phase:
             raise ValueError(f"append_{phase} got a {record.phase} record")
-        journal = self._journal
-        if journal is not None:
-            self._accept(journal, record, tuple(notifications), committed)
-            if len(self._accepted) >= self.max_accepted and not self._backlog:
-                await self._writer_caught_up()
+        if self._journal is not None:
+            try:
+                draft = draft_of(record)
+            except ValueError as exc:
+                raise AuditStoreError(f"audit record of call {record.call_id} not appended: {exc}") from exc
+            wait = self.accept(draft, notifications, committed)
+            if wait is not None:
+                await wait
             return record
         future: concurrent.futures.Future[AuditRecord] = concurrent.futures.Future()
         with self._state_lock:
@@ -311,26 +314,35 @@ class ThreadedStore(abc.ABC):
             committed()
         return sealed
 
-    def _accept(
+    def accept(
         self,
-        journal: Journal,
-        record: AuditRecord,
-        notifications: tuple[OutboxEntry, ...],
-        committed: Callable[[], None] | None,
-    ) -> None:
-        """Make the record durable in the journal (one write) and queue it for the database."""
-        if self._closed:
+        draft: Draft,
+        notifications: Sequence[OutboxEntry] = (),
+        committed: Callable[[], None] | None = None,
+    ) -> Awaitable[None] | None:
+        """Journaled stores: make a draft record durable now (one ``write()``), without waiting.
+
+        Returns ``None``, or, when the writer thread has fallen behind, an
+        awaitable the caller should await before going on (backpressure).
+        Raises :class:`~.store.AuditStoreError` when the record cannot be
+        journaled. What the audit plugin calls per tool call, on the event loop.
+        """
+        journal = self._journal
+        if journal is None or self._closed:
             raise AuditStoreError("the audit store is not open")
         try:
-            line = encode(record, notifications)
+            line = encode(draft, notifications)
         except (TypeError, ValueError) as exc:  # redacted arguments are JSON-safe: this is a bug
-            raise AuditStoreError(f"audit record of call {record.call_id} cannot be written: {exc}") from exc
+            raise AuditStoreError(f"audit record of call {draft[2]} cannot be written: {exc}") from exc
         with self._accept_lock:
             end = journal.append(line)
-            self._accepted.append(_Accepted(record, notifications, end, committed))
+            self._accepted.append(_Accepted(draft, tuple(notifications), end, committed))
         if self._idle:
             self._idle = False
             self._queue.put(_Wake())
+        if len(self._accepted) >= self.max_accepted and not self._backlog:
+            return self._writer_caught_up()
+        return None
 
     async def _writer_caught_up(self) -> None:
         """Backpressure: wait (a bounded time) until the writer thread has moved most accepted records in.
@@ -567,10 +579,9 @@ class ThreadedStore(abc.ABC):
             self._journal.empty_if_at(backlog[-1].end)
 
     def _write_accepted(self, chunk: list[_Accepted]) -> None:
+        records = [record_from_draft(a.draft) for a in chunk]
         self._write_batch(
-            [a.record for a in chunk],
-            [n for a in chunk for n in a.notifications],
-            [a.record.canonical() for a in chunk],
+            records, [n for a in chunk for n in a.notifications], [record.canonical() for record in records]
         )
         self._count(len(chunk))
         _call_each([a.committed for a in chunk if a.committed is not None])

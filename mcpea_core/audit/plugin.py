@@ -35,24 +35,25 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from mcp.shared.exceptions import MCPError
 
+from .._ids import new_id
 from ..context import Outcome, ToolCall, ToolOutcome
 from ..errors import PolicyDenied, ToolError
 from ..hookspecs import hookimpl
 from ..notify.outbox import OUTBOX_EXTRA, CallNotifications
 from ..pipeline import error_result
-from .record import AuditRecord
+from .record import AuditRecord, Draft, record_from_draft
 from .redact import Redactor
 from .store import AuditStore, AuditStoreError, OutboxStore, default_store_url, store_from_url
 
 if TYPE_CHECKING:
     from ..hub import Hub
-    from ..notify.outbox import Outbox
+    from ..notify.outbox import Outbox, OutboxEntry
 
 __all__ = ["AuditPlugin", "AuditUnavailable", "OnFailure", "default_hub_instance"]
 
@@ -115,6 +116,7 @@ class AuditPlugin:
         self.timeout = timeout
         self._versions: dict[str, str | None] = {}
         self._open_attempted = False
+        self._accept: Callable[[Draft, Sequence[OutboxEntry], Callable[[], None] | None], Any] | None = None
         self._open_lock = anyio.Lock()
 
     def __repr__(self) -> str:
@@ -140,6 +142,8 @@ class AuditPlugin:
             try:
                 with anyio.fail_after(self.timeout, shield=True):
                     await self.store.open()
+                if getattr(self.store, "appends_at_once", False):
+                    self._accept = getattr(self.store, "accept", None)
             except Exception as exc:
                 if raise_on_deny and self.on_failure == "deny":
                     raise
@@ -165,30 +169,30 @@ class AuditPlugin:
         if not self._open_attempted:  # Hub.execute on a hub whose startup hooks never ran
             await self._open(raise_on_deny=False)
         started = time.perf_counter()
-        if not await self._write(self._start_record(call)) and self.on_failure == "deny":
+        if not await self._write(self._start_draft(call)) and self.on_failure == "deny":
             _discard(inner)
             refusal = AuditUnavailable()
             return ToolOutcome(error_result(str(refusal)), "denied", refusal)
         try:
             outcome = await inner
         except anyio.get_cancelled_exc_class():
-            await self._write_end(call, self._end_record(call, started, "cancelled", None))
+            await self._write_end(call, self._end_draft(call, started, "cancelled", None))
             raise
         except (ToolError, MCPError) as exc:
             kind: Outcome = "denied" if isinstance(exc, ToolError) else "tool_error"
-            await self._write_end(call, self._end_record(call, started, kind, exc))
+            await self._write_end(call, self._end_draft(call, started, kind, exc))
             raise
         except BaseException as exc:
-            await self._write_end(call, self._end_record(call, started, "crash", exc))
+            await self._write_end(call, self._end_draft(call, started, "crash", exc))
             raise
-        await self._write_end(call, self._end_record(call, started, outcome.outcome, outcome.error))
+        await self._write_end(call, self._end_draft(call, started, outcome.outcome, outcome.error))
         return outcome
 
-    async def _write_end(self, call: ToolCall, record: AuditRecord) -> None:
+    async def _write_end(self, call: ToolCall, draft: Draft) -> None:
         """Write the end record with the notifications the notification plugin left on the call."""
         handed = call.extras.pop(OUTBOX_EXTRA, None)
         if not isinstance(handed, CallNotifications) or not handed.entries:
-            await self._write(record)
+            await self._write(draft)
             return
         if not isinstance(self.store, OutboxStore):  # the hub hands entries over only to such a store
             logger.error(
@@ -197,35 +201,42 @@ class AuditPlugin:
                 len(handed.entries),
                 call.call_id,
             )
-            await self._write(record)
+            await self._write(draft)
             return
-        await self._write(record, handed)
+        await self._write(draft, handed)
 
-    async def _write(self, record: AuditRecord, handed: CallNotifications | None = None) -> bool:
-        """Append a record, shielded from cancellation and bounded by ``timeout``; ``False`` if it failed.
+    async def _write(self, draft: Draft, handed: CallNotifications | None = None) -> bool:
+        """Write a record; ``False`` if it failed.
 
-        A store whose appends never wait (``appends_at_once``: SQLite's journal) needs neither.
+        A journaled store (``appends_at_once``: SQLite's default) takes the draft as it is,
+        without waiting; any other gets the record, shielded from cancellation and bounded
+        by ``timeout``.
         """
+        entries, committed = (handed.entries, handed.committed) if handed is not None else ((), None)
         try:
-            if getattr(self.store, "appends_at_once", False):
-                await self._append(record, handed)
+            accept = self._accept
+            if accept is not None:
+                wait = accept(draft, entries, committed)
+                if wait is not None:
+                    await wait
             else:
                 with anyio.fail_after(self.timeout, shield=True):
-                    await self._append(record, handed)
+                    await self._append(record_from_draft(draft), entries, committed)
         except Exception as exc:
-            if record.phase == "end":
+            phase, call_id, tool = draft[1], draft[2], draft[4]
+            if phase == "end":
                 consequence = "its outcome is missing from the audit trail"
-                if handed is not None:
-                    consequence += f", and its {len(handed.entries)} notification(s) with it"
+                if entries:
+                    consequence += f", and its {len(entries)} notification(s) with it"
             elif self.on_failure == "deny":
                 consequence = "the call is refused"
             else:
                 consequence = "the call runs unaudited (on_failure=allow)"
             logger.error(
                 "audit: could not write the %s record of call %s (%s); %s: %s",
-                record.phase,
-                record.call_id,
-                record.tool,
+                phase,
+                call_id,
+                tool,
                 consequence,
                 "timed out" if isinstance(exc, TimeoutError) else exc,
                 exc_info=not isinstance(exc, AuditStoreError | TimeoutError),
@@ -233,31 +244,42 @@ class AuditPlugin:
             return False
         return True
 
-    async def _append(self, record: AuditRecord, handed: CallNotifications | None) -> None:
+    async def _append(
+        self, record: AuditRecord, entries: Sequence[OutboxEntry], committed: Callable[[], None] | None
+    ) -> None:
         if record.phase == "start":
             await self.store.append_start(record)
-        elif handed is not None:
+        elif entries:
             assert isinstance(self.store, OutboxStore)
-            await self.store.append_end(record, notifications=handed.entries, committed=handed.committed)
+            await self.store.append_end(record, notifications=entries, committed=committed)
         else:
             await self.store.append_end(record)
 
-    def _record(self, call: ToolCall, **fields: Any) -> AuditRecord:
-        tool = call.tool
-        return AuditRecord(
-            call_id=call.call_id,
-            tool=tool.name,
-            principal=call.principal.id,
-            hub=self.hub_instance,
-            plugin=tool.plugin,
-            plugin_version=self._versions.get(tool.plugin),
-            transport=call.transport,
-            session=call.session_id,
-            **fields,
-        )
+    # The fields of a draft (record.DRAFT_FIELDS), in order: id, phase, call_id, time, tool,
+    # principal, hub, plugin, plugin_version, transport, session, arguments, outcome,
+    # error_class, error_message, duration_ms, upstream.
 
-    def _start_record(self, call: ToolCall) -> AuditRecord:
-        return self._record(call, phase="start", arguments=self._arguments(call))
+    def _start_draft(self, call: ToolCall) -> Draft:
+        tool = call.tool
+        return (
+            new_id(), "start", call.call_id, time.time_ns(), tool.name,
+            call.principal.id, self.hub_instance, tool.plugin, self._versions.get(tool.plugin),
+            call.transport, call.session_id, self._arguments(call), None, None, None, None, {},
+        )  # fmt: skip
+
+    def _end_draft(
+        self, call: ToolCall, started: float, outcome: Outcome, error: BaseException | None
+    ) -> Draft:
+        tool = call.tool
+        return (
+            new_id(), "end", call.call_id, time.time_ns(), tool.name,
+            call.principal.id, self.hub_instance, tool.plugin, self._versions.get(tool.plugin),
+            call.transport, call.session_id, None, outcome,
+            _class_name(error) if error is not None else None,
+            self.redactor.text(str(error))[:_MAX_ERROR_TEXT] if error is not None else None,
+            round((time.perf_counter() - started) * 1000, 3),
+            {kind: [self.redactor.text(v) for v in values] for kind, values in call.upstream.items()},
+        )  # fmt: skip
 
     def _arguments(self, call: ToolCall) -> dict[str, Any]:
         try:
@@ -267,21 +289,6 @@ class AuditPlugin:
                 "audit: the arguments of call %s (%s) could not be redacted", call.call_id, call.name
             )
             return {"[unredactable]": True}
-
-    def _end_record(
-        self, call: ToolCall, started: float, outcome: Outcome, error: BaseException | None
-    ) -> AuditRecord:
-        return self._record(
-            call,
-            phase="end",
-            outcome=outcome,
-            error_class=_class_name(error) if error is not None else None,
-            error_message=self.redactor.text(str(error))[:_MAX_ERROR_TEXT] if error is not None else None,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            upstream={
-                kind: [self.redactor.text(v) for v in values] for kind, values in call.upstream.items()
-            },
-        )
 
 
 def _class_name(error: BaseException) -> str:

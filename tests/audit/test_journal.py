@@ -16,7 +16,7 @@ import pytest
 from mcpea_core._ids import new_id
 from mcpea_core.audit import RecordFilter, open_store, store_from_url
 from mcpea_core.audit._journal import Journal, encode, journal_paths
-from mcpea_core.audit.record import AuditRecord
+from mcpea_core.audit.record import AuditRecord, draft_of
 from mcpea_core.audit.sqlite import SQLiteStore
 
 from ._support import make_record
@@ -111,7 +111,7 @@ async def test_records_already_in_the_database_are_not_moved_in_twice(tmp_path: 
     await store.append_end(second)
     await store.close()
     left = path.with_name(f"{path.name}.pending-999999-dead")
-    left.write_bytes(b"".join(encode(r, ()) for r in (first, second, third)))
+    left.write_bytes(b"".join(encode(draft_of(r), ()) for r in (first, second, third)))
 
     store = await open_store(f"sqlite://{path}")
     try:
@@ -204,7 +204,7 @@ def test_notify_status_sees_the_notifications_a_killed_hub_left_in_its_journal(t
     anyio.run(create)
     end = make_record("paid", "end")
     left = path.with_name(f"{path.name}.pending-999999-dead")
-    left.write_bytes(encode(make_record("paid"), ()) + encode(end, (make_entry("paid"),)))
+    left.write_bytes(encode(draft_of(make_record("paid")), ()) + encode(draft_of(end), (make_entry("paid"),)))
 
     result = CliRunner().invoke(notify_group, ["status", "--outbox", str(path), "--json"])
     assert result.exit_code == 0, result.output
