@@ -53,16 +53,19 @@ class JournalEntry:
     notifications: tuple[OutboxEntry, ...] = ()
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps makes one per call
+
+
 def encode(draft: Draft, notifications: Sequence[OutboxEntry]) -> bytes:
     """A journal line: the record's draft (a JSON array) and its notifications.
 
     Cheap on purpose (one plain JSON encoding, on the event loop): the record,
     its canonical JSON and its hash are made by the writer thread.
     """
-    line: dict[str, object] = {"record": draft}
-    if notifications:
-        line["notifications"] = [dataclasses.asdict(entry) for entry in notifications]
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    if not notifications:
+        return _ENCODER.encode({"record": draft}).encode("utf-8") + b"\n"
+    entries = [dataclasses.asdict(entry) for entry in notifications]
+    return _ENCODER.encode({"record": draft, "notifications": entries}).encode("utf-8") + b"\n"
 
 
 def decode(line: bytes) -> JournalEntry:
