@@ -24,6 +24,11 @@ the ratio of calls/s to audit off. Target: audit on >= 0.85x audit off
 (reported, not asserted, unless ``--check``). Afterwards each audited trail is
 verified: intact, complete, two records per call made.
 
+With two or more CPUs the driver is pinned to the first and the servers to
+the others (``--no-pin`` lets the scheduler place them): unpinned, where the
+scheduler puts each server moves its ratio by up to ±0.2 between identical
+servers in one run on a 2-core machine.
+
 Every loop is bounded in count and time, there is a hard time limit, and every
 child is stopped at the end (also on error, Ctrl-C or SIGTERM). Exit status:
 0, 1 with ``--check`` when a target fails, 2 when the harness breaks.
@@ -34,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
@@ -63,6 +69,10 @@ FULL = Plan(Budget(3000, 8.0, 250), Budget(6000, 8.0, 480), hard_limit=240.0)
 QUICK = Plan(Budget(800, 2.5, 200), Budget(1600, 2.5, 320), hard_limit=120.0)
 
 
+# Run a command on the given CPUs (execs it: the process, its pid and its CPU figures stay the same).
+_PINNED = "import os, sys; os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(',')}); os.execv(sys.argv[2], sys.argv[2:])"
+
+
 def store_urls(directory: Path, with_full: bool) -> dict[str, str]:
     urls = {"audit off": "off", "sqlite NORMAL": f"sqlite://{directory / 'normal.sqlite3'}"}
     if with_full:
@@ -70,12 +80,26 @@ def store_urls(directory: Path, with_full: bool) -> dict[str, str]:
     return urls
 
 
-def start_servers(urls: dict[str, str]) -> dict[str, StdioServer]:
+def pinning() -> tuple[set[int], set[int]] | None:
+    """CPUs for (this driver, the servers) when there are two or more: each side keeps its own core.
+
+    Unpinned, the scheduler's placement of each server (beside the driver or not) moves a
+    ratio by up to ±0.2 between identical servers in one run on a 2-core machine.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return {cpus[0]}, set(cpus[1:])
+
+
+def start_servers(urls: dict[str, str], cpus: set[int] | None = None) -> dict[str, StdioServer]:
     servers: dict[str, StdioServer] = {}
     for name, url in urls.items():
         # bench_core's environment (example plugin, no config, audit off) with this server's store:
         # env(1) execs mcpea in the same process, so the CPU figures are the hub's own.
         argv = ["/usr/bin/env", f"MCPEA_AUDIT_STORE={url}", core.MCPEA, "serve"]
+        if cpus is not None:
+            argv = [sys.executable, "-c", _PINNED, ",".join(map(str, sorted(cpus))), *argv]
         servers[name] = StdioServer(name, argv)
     for server in servers.values():
         server.initialize()
@@ -220,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--no-full", action="store_true", help="leave out the synchronous=FULL server")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place the driver and the servers"
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
 
@@ -230,8 +257,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="mcpea-bench-audit-") as tmp:
             urls = store_urls(Path(tmp), with_full=not args.no_full)
+            pins = None if args.no_pin else pinning()
+            if pins is not None:
+                os.sched_setaffinity(0, pins[0])
+                core.log(f"driver pinned to CPU {sorted(pins[0])}, servers to CPU {sorted(pins[1])}")
             core.log(f"starting {len(urls)} stdio servers: {', '.join(urls)}")
-            servers = start_servers(urls)
+            servers = start_servers(urls, pins[1] if pins is not None else None)
             try:
                 pids = {n: s.proc.pid for n, s in servers.items()}
                 core.log("sequential tools/call round trips")
