@@ -70,7 +70,10 @@ QUICK = Plan(Budget(800, 2.5, 200), Budget(1600, 2.5, 320), hard_limit=120.0)
 
 
 # Run a command on the given CPUs (execs it: the process, its pid and its CPU figures stay the same).
-_PINNED = "import os, sys; os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(',')}); os.execv(sys.argv[2], sys.argv[2:])"
+_PINNED = (
+    "import os, sys; os.sched_setaffinity(0, {int(c) for c in sys.argv[1].split(',')}); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def store_urls(directory: Path, with_full: bool) -> dict[str, str]:
