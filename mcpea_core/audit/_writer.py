@@ -146,6 +146,12 @@ class ThreadedStore(abc.ABC):
     """
     max_accepted = 2000
     """Journaled stores: accepted records waiting for the writer thread before appends wait for it too."""
+    max_backlog = 100_000
+    """Journaled stores: records the database has not taken (it fails) before appends are refused.
+
+    They are safe in the journal, but also held in memory for the next attempt; past this
+    many the store refuses new records (``on_failure`` decides what happens to the call).
+    """
 
     def __init__(self) -> None:
         self.stats = WriterStats()
@@ -162,6 +168,7 @@ class ThreadedStore(abc.ABC):
         self._accepted: deque[_Accepted] = deque()
         self._idle = False
         self._drain_waiters: list[asyncio.Future[None]] = []  # appends held back until the writer catches up
+        self._drain_lock = threading.Lock()
         self._backlog: list[_Accepted] = []  # writer thread only: accepted records not yet in the database
         self._retry_delay = _RETRY_FIRST
         self._retry_at = 0.0
@@ -330,6 +337,11 @@ class ThreadedStore(abc.ABC):
         journal = self._journal
         if journal is None or self._closed:
             raise AuditStoreError("the audit store is not open")
+        if len(self._backlog) >= self.max_backlog:
+            raise AuditStoreError(
+                f"the audit database has not taken records for a while ({len(self._backlog)} wait in "
+                f"{journal.path}); see the hub's log for why"
+            )
         try:
             line = encode(draft, notifications)
         except (TypeError, ValueError) as exc:  # redacted arguments are JSON-safe: this is a bug
@@ -354,7 +366,8 @@ class ThreadedStore(abc.ABC):
             future = asyncio.get_running_loop().create_future()
         except RuntimeError:  # not asyncio (trio): no backpressure
             return
-        self._drain_waiters.append(future)
+        with self._drain_lock:
+            self._drain_waiters.append(future)
         self._queue.put(_Wake())
         with anyio.move_on_after(5.0):  # a writer that cannot commit must not stall every call
             await asyncio.shield(future)
@@ -363,7 +376,8 @@ class ThreadedStore(abc.ABC):
         """Writer thread: let held-back appends go on once the writer has caught up."""
         if not self._drain_waiters or len(self._accepted) > self.max_accepted // 2:
             return
-        waiters, self._drain_waiters = self._drain_waiters, []
+        with self._drain_lock:
+            waiters, self._drain_waiters = self._drain_waiters, []
         for future in waiters:
             try:
                 future.get_loop().call_soon_threadsafe(_set_if_pending, future)

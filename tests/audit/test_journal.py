@@ -211,3 +211,33 @@ def test_notify_status_sees_the_notifications_a_killed_hub_left_in_its_journal(t
     report = json.loads(result.output)
     assert [row["call_id"] for row in report["pending"]] == ["paid"]
     assert not left.exists()
+
+
+async def test_a_database_that_keeps_failing_makes_the_store_refuse_records_at_last(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mcpea_core.audit import AuditStoreError
+
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    assert isinstance(store, SQLiteStore)
+    store.max_backlog = 3
+
+    def failing(*args: Any) -> list[AuditRecord]:
+        raise OSError("disk I/O error")
+
+    store._write_batch = failing  # type: ignore[method-assign]
+    try:
+        for n in range(3):
+            await store.append_start(make_record(f"c{n}"))
+        await store.head()  # the writer tried: all three wait
+        with pytest.raises(AuditStoreError, match="has not taken records for a while"):
+            await store.append_start(make_record("refused"))
+        assert "cannot be moved into" in caplog.text
+    finally:
+        del store._write_batch  # the database works again: closing moves the three in
+        await store.close()
+    again = store_from_url(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    try:
+        assert [r.call_id async for r in again.iter_records()] == ["c0", "c1", "c2"]
+    finally:
+        await again.close()
