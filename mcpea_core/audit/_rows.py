@@ -7,11 +7,21 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .record import GENESIS_HASH, AuditRecord, Canonical, canonical_json
+from .record import FORMAT_VERSION, GENESIS_HASH, AuditRecord, Canonical, Draft, canonical_json, draft_values
 from .store import AuditStoreError
 from .verify import ChainHead, Malformed
 
-__all__ = ["COLUMNS", "column_definitions", "from_row", "head_from_row", "readable", "seal_batch", "to_row"]
+__all__ = [
+    "COLUMNS",
+    "column_definitions",
+    "from_row",
+    "head_from_row",
+    "readable",
+    "seal_batch",
+    "seal_drafts",
+    "to_row",
+    "values_row",
+]
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
 _JSON_COLUMNS = frozenset({"arguments", "upstream"})
@@ -41,6 +51,35 @@ def to_row(record: AuditRecord, canonical: Canonical | None = None) -> tuple[Any
         )
     json_text = {"arguments": canonical.arguments, "upstream": canonical.upstream}
     return tuple(json_text[name] if name in _JSON_COLUMNS else getattr(record, name) for name in COLUMNS)
+
+
+def values_row(
+    values: Mapping[str, Any], canonical: Canonical, seq: int, prev_hash: str, digest: str
+) -> tuple[Any, ...]:
+    """The row of a record sealed at ``seq`` from its field values (see ``record.draft_values``)."""
+    placed = {
+        "arguments": canonical.arguments,
+        "upstream": canonical.upstream,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "hash": digest,
+        "v": FORMAT_VERSION,
+    }
+    return tuple(placed[name] if name in placed else values[name] for name in COLUMNS)
+
+
+def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[tuple[Any, ...]], ChainHead]:
+    """Rows for ``drafts`` placed after ``head``, and the new head: no :class:`AuditRecord` made."""
+    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    rows = []
+    for draft in drafts:
+        values = draft_values(draft)
+        canonical = Canonical.of(values)
+        seq += 1
+        digest = canonical.hash(seq, prev)
+        rows.append(values_row(values, canonical, seq, prev, digest))
+        prev = digest
+    return rows, ChainHead(seq, prev)
 
 
 def from_row(row: Mapping[str, Any]) -> AuditRecord | Malformed:

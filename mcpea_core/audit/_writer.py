@@ -211,6 +211,11 @@ class ThreadedStore(abc.ABC):
         """The database file whose journal this store keeps (``None``: appends wait for their commit)."""
         return None
 
+    def _write_drafts(self, drafts: Sequence[Draft], notifications: Sequence[OutboxEntry]) -> None:
+        """Journaled stores: seal and commit drafts like ``_write_batch`` (a store may do it cheaper)."""
+        records = [record_from_draft(draft) for draft in drafts]
+        self._write_batch(records, notifications, [record.canonical() for record in records])
+
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
         """Journaled stores: which of these record ids the database holds (writer thread)."""
         raise NotImplementedError
@@ -593,10 +598,7 @@ class ThreadedStore(abc.ABC):
             self._journal.empty_if_at(backlog[-1].end)
 
     def _write_accepted(self, chunk: list[_Accepted]) -> None:
-        records = [record_from_draft(a.draft) for a in chunk]
-        self._write_batch(
-            records, [n for a in chunk for n in a.notifications], [record.canonical() for record in records]
-        )
+        self._write_drafts([a.draft for a in chunk], [n for a in chunk for n in a.notifications])
         self._count(len(chunk))
         _call_each([a.committed for a in chunk if a.committed is not None])
 

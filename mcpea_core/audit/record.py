@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -39,6 +40,7 @@ __all__ = [
     "Phase",
     "canonical_json",
     "draft_of",
+    "draft_values",
     "record_from_draft",
     "time_text",
     "utc_now",
@@ -154,17 +156,7 @@ class AuditRecord:
         """The canonical JSON of this record, less its place in the chain (see :class:`Canonical`)."""
         if self.v != FORMAT_VERSION:
             raise ValueError(f"unknown audit record format v={self.v}")
-        arguments = _CANONICAL.encode(self.arguments)
-        upstream = _CANONICAL.encode(self.upstream)
-        before = _CANONICAL.encode({name: getattr(self, name) for name in _BEFORE_PREV_HASH})
-        after = _CANONICAL.encode({name: getattr(self, name) for name in _AFTER_SEQ})
-        return Canonical(
-            f'{{"arguments":{arguments},{before[1:-1]}',
-            _CANONICAL.encode(self.principal),
-            f'{after[1:-1]},"upstream":{upstream},"v":{self.v}}}',
-            arguments,
-            upstream,
-        )
+        return Canonical.of({name: getattr(self, name) for name in DRAFT_FIELDS})
 
     def seal(self, seq: int, prev_hash: str, canonical: Canonical | None = None) -> AuditRecord:
         """This record placed in a chain after a record whose hash is ``prev_hash``.
@@ -222,6 +214,21 @@ class Canonical:
     arguments: str
     upstream: str
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Canonical:
+        """The pieces for a record of the current format with these field values (``time`` as text)."""
+        arguments = _CANONICAL.encode(values["arguments"])
+        upstream = _CANONICAL.encode(values["upstream"])
+        before = _CANONICAL.encode({name: values[name] for name in _BEFORE_PREV_HASH})
+        after = _CANONICAL.encode({name: values[name] for name in _AFTER_SEQ})
+        return cls(
+            f'{{"arguments":{arguments},{before[1:-1]}',
+            _CANONICAL.encode(values["principal"]),
+            f'{after[1:-1]},"upstream":{upstream},"v":{FORMAT_VERSION}}}',
+            arguments,
+            upstream,
+        )
+
     def hash(self, seq: int, prev_hash: str) -> str:
         """The record's hash at ``seq`` after a record whose hash is ``prev_hash``."""
         prev = f'"{prev_hash}"' if _HEX.fullmatch(prev_hash) else _CANONICAL.encode(prev_hash)
@@ -260,12 +267,19 @@ DRAFT_FIELDS: tuple[str, ...] = (
 assert set(DRAFT_FIELDS) == set(_SLOTS) - {"seq", "prev_hash", "hash", "v"}
 
 
+def draft_values(draft: Draft) -> dict[str, Any]:
+    """A draft's field values as its record holds them (``time`` as text, ``duration_ms`` a float)."""
+    values = dict(zip(DRAFT_FIELDS, draft, strict=True))
+    if isinstance(values["time"], int):
+        values["time"] = time_text(values["time"])
+    if isinstance(values["duration_ms"], int):
+        values["duration_ms"] = float(values["duration_ms"])
+    return values
+
+
 def record_from_draft(draft: Draft) -> AuditRecord:
     """The unsealed record a draft describes."""
-    fields = dict(zip(DRAFT_FIELDS, draft, strict=True))
-    if isinstance(fields["time"], int):
-        fields["time"] = time_text(fields["time"])
-    return AuditRecord(**fields)
+    return AuditRecord(**draft_values(draft))
 
 
 def draft_of(record: AuditRecord) -> Draft:

@@ -30,16 +30,25 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..notify.sqlite_outbox import create_table, insert_entries
 from ._journal import journal_paths, recover
-from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
+from ._rows import (
+    COLUMNS,
+    column_definitions,
+    from_row,
+    head_from_row,
+    readable,
+    seal_batch,
+    seal_drafts,
+    to_row,
+)
 from ._writer import ThreadedStore
-from .record import GENESIS_HASH, AuditRecord, Canonical
+from .record import GENESIS_HASH, AuditRecord, Canonical, Draft
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
 
@@ -171,23 +180,43 @@ class SQLiteStore(ThreadedStore):
         finally:
             conn.close()
 
-    @staticmethod
+    def _write_drafts(self, drafts: Sequence[Draft], notifications: Sequence[OutboxEntry]) -> None:
+        assert self._writer is not None
+        self._transaction(self._writer, lambda head: seal_drafts(drafts, head), notifications)
+
+    @classmethod
     def _append_batch(
+        cls,
         conn: sqlite3.Connection,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
         canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
+        sealed: list[AuditRecord] = []
+
+        def rows(head: ChainHead | None) -> tuple[list[tuple[Any, ...]], ChainHead]:
+            sealed.extend(seal_batch(records, head, canonicals))
+            if canonicals is None:
+                made = [to_row(r) for r in sealed]
+            else:
+                made = [to_row(r, c) for r, c in zip(sealed, canonicals, strict=True)]
+            return made, ChainHead(sealed[-1].seq, sealed[-1].hash or "")
+
+        cls._transaction(conn, rows, notifications)
+        return sealed
+
+    @staticmethod
+    def _transaction(
+        conn: sqlite3.Connection,
+        rows: Callable[[ChainHead | None], tuple[list[tuple[Any, ...]], ChainHead]],
+        notifications: Sequence[OutboxEntry],
+    ) -> None:
+        """Append the rows ``rows`` makes after the chain head, move the head, add the notifications."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            sealed = seal_batch(records, head_from_row(conn.execute(_HEAD).fetchone()), canonicals)
-            if canonicals is None:
-                conn.executemany(_INSERT, [to_row(r) for r in sealed])
-            else:
-                conn.executemany(_INSERT, [to_row(r, c) for r, c in zip(sealed, canonicals, strict=True)])
-            conn.execute(
-                "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 0", (sealed[-1].seq, sealed[-1].hash)
-            )
+            made, head = rows(head_from_row(conn.execute(_HEAD).fetchone()))
+            conn.executemany(_INSERT, made)
+            conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 0", (head.seq, head.hash))
             if notifications:
                 insert_entries(conn, notifications)
             conn.execute("COMMIT")
@@ -195,7 +224,6 @@ class SQLiteStore(ThreadedStore):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return sealed
 
     def _close_writer(self) -> None:
         if self._writer is not None:

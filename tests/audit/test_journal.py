@@ -31,7 +31,7 @@ KILLED_WRITER = textwrap.dedent(
 
     async def main(url, calls):
         store = await open_store(url)
-        store._write_batch = lambda *args: time.sleep(3600)  # a stuck disk: everything stays journaled
+        store._write_drafts = lambda *args: time.sleep(3600)  # a stuck disk: everything stays journaled
         for n in range(calls):
             await store.append_start(AuditRecord(f"c{n}", "start", "t", "p", "killed", arguments={"n": n}))
             await store.append_end(AuditRecord(f"c{n}", "end", "t", "p", "killed", outcome="success"))
@@ -76,13 +76,13 @@ async def test_a_live_hubs_journal_is_left_alone(tmp_path: Path) -> None:
     live = await open_store(f"sqlite://{path}")
     assert isinstance(live, SQLiteStore)
     stuck = threading.Event()
-    write_batch = live._write_batch
+    write_drafts = live._write_drafts
 
-    def slow_write_batch(*args: Any) -> list[AuditRecord]:
+    def slow_write_drafts(*args: Any) -> None:
         stuck.wait(30)
-        return write_batch(*args)
+        write_drafts(*args)
 
-    live._write_batch = slow_write_batch  # type: ignore[method-assign]
+    live._write_drafts = slow_write_drafts  # type: ignore[method-assign]
     try:
         await live.append_start(make_record("running"))
         other = await open_store(f"sqlite://{path}")  # another hub opening the same file
@@ -222,10 +222,10 @@ async def test_a_database_that_keeps_failing_makes_the_store_refuse_records_at_l
     assert isinstance(store, SQLiteStore)
     store.max_backlog = 3
 
-    def failing(*args: Any) -> list[AuditRecord]:
+    def failing(*args: Any) -> None:
         raise OSError("disk I/O error")
 
-    store._write_batch = failing  # type: ignore[method-assign]
+    store._write_drafts = failing  # type: ignore[method-assign]
     try:
         for n in range(3):
             await store.append_start(make_record(f"c{n}"))
@@ -234,7 +234,7 @@ async def test_a_database_that_keeps_failing_makes_the_store_refuse_records_at_l
             await store.append_start(make_record("refused"))
         assert "cannot be moved into" in caplog.text
     finally:
-        del store._write_batch  # the database works again: closing moves the three in
+        del store._write_drafts  # the database works again: closing moves the three in
         await store.close()
     again = store_from_url(f"sqlite://{tmp_path / 'audit.sqlite3'}")
     try:
