@@ -7,6 +7,7 @@ Run from the repository root::
     .venv/bin/python bench/bench_core.py --quick    # smaller counts, under a minute
     .venv/bin/python bench/bench_core.py --check    # exit 1 when a target fails
     .venv/bin/python bench/bench_core.py --profile  # cProfile both servers instead
+    .venv/bin/python bench/bench_core.py --startup-only --startup-pairs 10   # start-up rows only
 
 Both servers run as child processes serving the same two tools (the test
 plugin ``example``'s ``example_echo_text`` and ``example_block_sleep``; see
@@ -30,6 +31,7 @@ with an error, times out).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -818,14 +820,14 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def build_report(results: dict[str, Any]) -> tuple[list[Row], list[tuple[str, bool, str]]]:
+def ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def startup_report(st: dict[str, list[float]]) -> tuple[list[Row], list[tuple[str, bool, str]]]:
+    """The start-up rows and check, from ``bench_startup``'s times."""
     rows: list[Row] = []
     checks: list[tuple[str, bool, str]] = []
-
-    def ratio(a: float, b: float) -> float:
-        return a / b if b else math.nan
-
-    st = results["startup"]
     hub_start, bare_start = statistics.median(st["mcpea"]), statistics.median(st["bare"])
     # each pair of spawns ran back to back: the median of the per-pair ratios resists load that drifts
     r = statistics.median(ratio(h, b) for h, b in zip(st["mcpea"], st["bare"], strict=True))
@@ -849,6 +851,11 @@ def build_report(results: dict[str, Any]) -> tuple[list[Row], list[tuple[str, bo
         )
     )
     checks.append(("start-up (stdio, median of paired ratios)", ok, f"{r:.2f}x <= {STARTUP_TARGET}x"))
+    return rows, checks
+
+
+def build_report(results: dict[str, Any]) -> tuple[list[Row], list[tuple[str, bool, str]]]:
+    rows, checks = startup_report(results["startup"])
 
     def round_trip_rows(label: str, series: dict[str, Series], key: str, diag: str | None = None) -> None:
         hub, bare = series["mcpea"], series["bare"]
@@ -1027,7 +1034,9 @@ def build_report(results: dict[str, Any]) -> tuple[list[Row], list[tuple[str, bo
     return rows, checks
 
 
-def print_report(rows: list[Row], checks: list[tuple[str, bool, str]], quick: bool) -> None:
+def print_report(
+    rows: list[Row], checks: list[tuple[str, bool, str]], quick: bool, notes: bool = True
+) -> None:
     header = ("metric", "mcpea", "bare", "mcpea/bare", "target", "", "diag*")
     table = [header] + [
         (
@@ -1053,6 +1062,10 @@ def print_report(rows: list[Row], checks: list[tuple[str, bool, str]], quick: bo
         if i == 0:
             print("  ".join("-" * w for w in widths))
     print()
+    if not notes:
+        for name, ok, detail in checks:
+            print(f"{verdict(ok)}  {name}: {detail}")
+        return
     print(
         "* diag: stdio rows - the bare server with its echo tool run in a worker thread (like the hub's sync"
     )
@@ -1191,6 +1204,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--plugins", metavar="A,B", help="first-party plugins to load besides the example one (default: all)"
     )
+    parser.add_argument(
+        "--startup-only", action="store_true", help="measure only the stdio start-up (for iterating on it)"
+    )
+    parser.add_argument(
+        "--startup-pairs", type=int, metavar="N", help="pairs of start-up spawns (default: 3 quick, 8 full)"
+    )
     args = parser.parse_args(argv)
     if not args.only_example:
         only = set(args.plugins.split(",")) if args.plugins else None
@@ -1202,6 +1221,8 @@ def main(argv: list[str] | None = None) -> int:
         sources += [str(path) for path in REPO.glob(pattern)]
     subprocess.run([PY, "-m", "compileall", "-q", *sources], check=False, stdout=subprocess.DEVNULL)
     plan = QUICK if args.quick else FULL
+    if args.startup_pairs:
+        plan = dataclasses.replace(plan, startup_pairs=args.startup_pairs)
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, _on_signal)
@@ -1217,6 +1238,12 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, Any] = {}
         log(f"stdio start-up: {plan.startup_pairs} pairs of spawns (+1 warm-up each)")
         results["startup"] = bench_startup(plan)
+        if args.startup_only:
+            rows, checks = startup_report(results["startup"])
+            print_report(rows, checks, args.quick, notes=False)
+            if args.json:
+                Path(args.json).write_text(json.dumps(to_json(results), indent=2))
+            return 1 if args.check and not all(ok for _, ok, _ in checks) else 0
         log("stdio: sequential tools/call and tools/list round trips")
         results["stdio"] = bench_stdio(plan)
         log(f"in memory: {BURST} concurrent calls of the {SLEEP_SECONDS * 1000:.0f} ms blocking tool")

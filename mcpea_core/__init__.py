@@ -5,6 +5,8 @@ whose layout may change. Plugin authors need :data:`hookimpl`, the tool and
 resource types and the errors; applications need :class:`Hub`.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .config import HubConfig, load_config
 from .context import Principal, ToolCall, ToolContext, ToolOutcome
@@ -24,9 +26,11 @@ from .errors import (
 )
 from .hookspecs import hookimpl
 from .hub import Hub
-from .notify.channels import DeliveryError
 from .resources import Contents, Prompt, PromptArgument, PromptMessage, Resource, ResourceTemplate
 from .tools import Annotations, Tool, make_tool
+
+if TYPE_CHECKING:
+    from .notify.channels import DeliveryError
 
 __all__ = [
     "Annotations",
@@ -61,3 +65,11 @@ __all__ = [
     "load_config",
     "make_tool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DeliveryError":  # imported on first use: the notification machinery is optional
+        from .notify.channels import DeliveryError
+
+        return DeliveryError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

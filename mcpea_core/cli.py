@@ -9,7 +9,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -58,7 +58,7 @@ def _hub(config: str | None, **options: Any) -> Any:
 
 
 def _setup_logging(level: str) -> None:
-    from .audit import RedactingFilter
+    from .audit.redact import RedactingFilter
 
     logging.basicConfig(
         level=level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -70,7 +70,32 @@ def _setup_logging(level: str) -> None:
 config_option = click.option("--config", "config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Main(click.Group):
+    """The ``mcpea`` group: command groups that live next to the features they drive load when used.
+
+    ``mcpea serve`` then starts without importing the audit, auth and notify
+    command lines.
+    """
+
+    lazy_groups: ClassVar[dict[str, tuple[str, str]]] = {
+        "audit": (".audit.cli", "audit_group"),
+        "auth": (".auth.cli", "auth_group"),
+        "notify": (".notify.cli", "notify_group"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_groups})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_groups and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy_groups[cmd_name]
+            self.add_command(getattr(importlib.import_module(module, __package__), attribute))
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", "-V", prog_name="mcpea", message="%(prog)s %(version)s")
 def main() -> None:
     """MC-PEA: serve your SaaS and internal APIs to AI agents over MCP.
@@ -472,17 +497,3 @@ def install(name: str, registry_path: str | None, dry_run: bool, editable: bool)
     click.echo(shlex.join(command))
     if not dry_run:
         sys.exit(subprocess.run(command, check=False).returncode)
-
-
-def _register_groups() -> None:
-    """Command groups that live next to the features they drive."""
-    from .audit.cli import audit_group
-    from .auth.cli import auth_group
-    from .notify.cli import notify_group
-
-    main.add_command(notify_group)
-    main.add_command(auth_group)
-    main.add_command(audit_group)
-
-
-_register_groups()

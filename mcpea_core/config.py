@@ -24,7 +24,6 @@ the problem, never a secret's value.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,6 +110,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> HubConfig:
     chosen = path if path is not None else os.environ.get("MCPEA_CONFIG") or None
     if chosen is None:
         return HubConfig()
+    import tomllib  # here: a hub without a file never needs the parser
+
     file = Path(chosen)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))

@@ -40,6 +40,9 @@ class RegisterTool(Protocol):
     annotations=None, title=None, input_schema=None, external_name=False)``
     builds a :class:`~mcpea_core.tools.Tool` from ``fn`` (see
     :func:`~mcpea_core.tools.make_tool`) or accepts a ready ``Tool``.
+    ``fn`` (and ``output_model``) may be a reference,
+    ``"package.module:function"``: the module is then imported when the hub
+    first needs the tool, not at start-up.
     """
 
     def __call__(self, fn: Any, /, **options: Any) -> Tool: ...
@@ -97,8 +100,10 @@ def register_tools(register: RegisterTool, settings: BaseModel | None) -> None:
 
     Called once per plugin at start-up with the plugin's validated settings
     (``None`` when it has none). Import vendor SDKs inside the tool
-    functions, not here or at module level: start-up must stay fast. The
-    return value is ignored.
+    functions, not here or at module level: start-up must stay fast. A
+    plugin with many tools registers them by reference
+    (``register("pkg.module:function", annotations=...)``) so that their
+    modules load on first use. The return value is ignored.
     """
 
 

@@ -70,6 +70,7 @@ class Hub:
         self.settings: dict[str, BaseModel | None] = {}
         self.extra_models: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {}
         self._schemas: dict[str, dict[str, Any]] = {}
+        self._logged_failures: set[str] = set()
         self._extra_plugins = plugins
         self._load_entrypoints = load_entrypoints
         self._loaded = False
@@ -94,6 +95,9 @@ class Hub:
             self.host.load_entry_points(chosen_plugins(self.config.hub.plugins), strict=self.strict)
         self._load_settings()
         self._collect()
+        if self.strict:  # fail now, not on first use, when a tool registered by reference does not import
+            for tool in self.tools.values():
+                tool.resolve()
         self._collect_extra_arguments()
         self._loaded = True
         return self
@@ -146,24 +150,52 @@ class Hub:
 
     def _collect_extra_arguments(self) -> None:
         impls = list(self.host.implementations("tool_extra_arguments"))
+        if not impls:
+            return
         for tool in self.tools.values():
-            offered: list[tuple[str, type[BaseModel]]] = []
-            taken = set(tool.input_model.model_fields)
-            for plugin, impl in impls:
-                model = self.host.call_impl(impl, tool=tool)
-                if model is None:
-                    continue
-                clash = taken & set(model.model_fields)
-                if clash:
-                    raise RegistrationError(
-                        f"plugin {plugin!r} adds argument(s) {sorted(clash)} to tool {tool.name!r}, "
-                        "which already has them",
-                        plugin=plugin,
-                    )
-                taken |= set(model.model_fields)
-                offered.append((plugin, model))
-            if offered:
-                self.extra_models[tool.name] = tuple(offered)
+            try:
+                self._add_extra_arguments(tool, impls)
+            except PluginLoadError:
+                if tool.reference is None or self.unavailable(tool) is None:
+                    raise
+                # Its module did not import: the tool is unavailable, and logged as such.
+
+    def _add_extra_arguments(self, tool: Tool, impls: Sequence[tuple[str, Any]]) -> None:
+        offered: list[tuple[str, type[BaseModel]]] = []
+        taken: set[str] | None = None  # read only when a plugin adds arguments to this tool
+        for plugin, impl in impls:
+            model = self.host.call_impl(impl, tool=tool)
+            if model is None:
+                continue
+            if taken is None:
+                taken = set(tool.input_model.model_fields)
+            clash = taken & set(model.model_fields)
+            if clash:
+                raise RegistrationError(
+                    f"plugin {plugin!r} adds argument(s) {sorted(clash)} to tool {tool.name!r}, "
+                    "which already has them",
+                    plugin=plugin,
+                )
+            taken |= set(model.model_fields)
+            offered.append((plugin, model))
+        if offered:
+            self.extra_models[tool.name] = tuple(offered)
+
+    def unavailable(self, tool: Tool) -> PluginLoadError | None:
+        """Why ``tool`` cannot be used, or ``None`` when it can.
+
+        Only a tool registered by reference can fail: when its module does not
+        import. This resolves the tool (imports its module) if that has not
+        happened yet; each tool's failure is logged once, with its cause.
+        """
+        try:
+            tool.resolve()
+        except PluginLoadError as exc:
+            if tool.name not in self._logged_failures:
+                self._logged_failures.add(tool.name)
+                logger.error("%s; the tool is unavailable", exc, exc_info=exc.__cause__)
+            return exc
+        return None
 
     def published_schema(self, tool: Tool) -> dict[str, Any]:
         """The input schema clients see: the tool's own plus arguments plugins added."""
@@ -290,11 +322,15 @@ class Hub:
     # --- calling -----------------------------------------------------------
 
     def visible_tools(self, principal: Principal | None = None) -> list[Tool]:
-        """The tools this principal may see, in registration order."""
+        """The tools this principal may see, in registration order (resolved; unavailable ones left out)."""
         self.load()
         who = principal or local_principal()
         hook = self.host.pm.hook.tool_visible
-        return [tool for tool in self.tools.values() if False not in hook(tool=tool, principal=who)]
+        return [
+            tool
+            for tool in self.tools.values()
+            if False not in hook(tool=tool, principal=who) and self.unavailable(tool) is None
+        ]
 
     def is_visible(self, tool: Tool, principal: Principal) -> bool:
         return False not in self.host.pm.hook.tool_visible(tool=tool, principal=principal)
@@ -319,6 +355,8 @@ class Hub:
         The refused call still runs through the wrappers (so audit records the
         denial) and then :meth:`execute` raises ``UnknownToolError``, exactly as
         for a name that does not exist, so callers learn nothing about hidden tools.
+        A visible tool registered by reference is imported here, on its first
+        call: ``PluginLoadError`` if its module does not import.
         """
         tool = self.tools.get(name)
         if tool is None:
@@ -331,6 +369,10 @@ class Hub:
             call.refusal = PolicyDenied(
                 f"Tool {name!r} is not available to principal {principal.id!r}", policy="visibility"
             )
+        else:
+            failure = self.unavailable(tool)
+            if failure is not None:
+                raise failure
         return call
 
     async def execute(self, call: ToolCall) -> ToolOutcome:
@@ -371,7 +413,11 @@ class Hub:
         principal: Principal | None = None,
         transport: str = "inprocess",
     ) -> types.CallToolResult:
-        """Call a tool through the whole pipeline; raises ``UnknownToolError`` for an unknown name."""
+        """Call a tool through the whole pipeline.
+
+        Raises ``UnknownToolError`` for an unknown name, ``PluginLoadError``
+        for a tool whose module does not import.
+        """
         await self.start()
         call = self.new_call(name, arguments, principal or local_principal(), transport=transport)
         return (await self.execute(call)).result
@@ -452,11 +498,13 @@ def _builtin_plugins(config: HubConfig) -> list[tuple[str, object]]:
     plugin's channels pull in httpx (and with it rich and pygments), about
     40 ms of start-up for a hub that has no ``[notify.channels]``.
     """
-    from .audit import audit_plugin
-    from .policy import PolicyPlugin, PolicySettings
+    from .audit.settings import audit_plugin
+    from .policy.settings import PolicySettings
 
     builtins: list[tuple[str, object]] = []
     if config.policy != PolicySettings():
+        from .policy.plugin import PolicyPlugin
+
         builtins.append(("mcpea.policy", PolicyPlugin(config.policy)))
     if config.auth is not None:
         from .auth.rbac import RBAC_PLUGIN, RbacPlugin

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -68,12 +69,26 @@ def chosen_plugins(configured: Sequence[str] | None) -> set[str] | None:
     return set(configured) if configured is not None else None
 
 
+_GROUP_HEADER = re.compile(rf"^\s*\[\s*{ENTRY_POINT_GROUP}\s*\]", re.MULTILINE)
+
+
 def _entry_points() -> Iterator[metadata.EntryPoint]:
+    """The entry points of the ``mcpea`` group, in ``sys.path`` order, the first of each name.
+
+    What ``metadata.entry_points(group=...)`` finds, but only the distributions
+    that declare the group have their entry points parsed: in a typical
+    environment that skips nearly all of them, and a few milliseconds of
+    every start.
+    """
     seen: set[str] = set()
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name not in seen:  # the same distribution on sys.path twice
-            seen.add(ep.name)
-            yield ep
+    for dist in metadata.distributions():
+        text = dist.read_text("entry_points.txt")
+        if not text or not _GROUP_HEADER.search(text):
+            continue
+        for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP):
+            if ep.name not in seen:  # the same distribution on sys.path twice
+                seen.add(ep.name)
+                yield ep
 
 
 class PluginHost:

@@ -23,7 +23,8 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 
 from .context import LogLevel, Principal, ToolContext, local_principal
-from .errors import UnknownToolError
+from .errors import PluginLoadError, UnknownToolError
+from .pipeline import error_result
 from .resources import Contents, Prompt, PromptMessage
 
 if TYPE_CHECKING:
@@ -156,7 +157,9 @@ class HubServer:
     def input_schema(self, name: str) -> dict[str, Any] | None:
         """For the SDK's header validation on 2026-07-28: saves running tools/list before each call."""
         tool = self.hub.tools.get(name)
-        return self.hub.published_schema(tool) if tool is not None else None
+        if tool is None or self.hub.unavailable(tool) is not None:
+            return None
+        return self.hub.published_schema(tool)
 
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         transport, session_id = self.transport(ctx)
@@ -166,6 +169,12 @@ class HubServer:
             )
         except UnknownToolError as exc:
             raise MCPError(types.INVALID_PARAMS, str(exc)) from None
+        except PluginLoadError as exc:  # its module did not import (logged by the hub): not a protocol fault
+            cause = type(exc.__cause__ or exc).__name__
+            return error_result(
+                f"Tool {params.name!r} is unavailable: plugin {exc.plugin!r} could not load it ({cause}); "
+                "see the hub's log."
+            )
         tool = call.tool
         call.context = ToolContext(
             call,

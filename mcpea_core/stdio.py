@@ -25,13 +25,11 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass
 from itertools import accumulate
-from typing import IO, TYPE_CHECKING, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 import anyio
 import anyio.to_thread
-from anyio.from_thread import BlockingPortal
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared._context_streams import ContextReceiveStream, ContextSendStream, create_context_streams
 from mcp.shared.message import SessionMessage
@@ -53,6 +51,8 @@ if sys.platform != "win32":
     import fcntl
 
 if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
+
     from .hub import Hub
 
 __all__ = ["MAX_NESTING_DEPTH", "hardened_stdio", "serve_stdio"]
@@ -125,6 +125,8 @@ async def hardened_stdio(
                 loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
                 portal = None
             except RuntimeError:  # another backend (Trio): hand frames over through a portal
+                from anyio.from_thread import BlockingPortal
+
                 loop = None
                 portal = await stack.enter_async_context(BlockingPortal())
             handoff = _Handoff(frames_send, loop, portal)
@@ -167,8 +169,8 @@ async def hardened_stdio(
 # --- reading -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Reject:
+# NamedTuples rather than dataclasses: quicker to define, and this module loads at every start.
+class _Reject(NamedTuple):
     """A line that gets an error reply instead of reaching the server."""
 
     reply: JSONRPCError
@@ -177,8 +179,7 @@ class _Reject:
 _Frame = JSONRPCMessage | _Reject
 
 
-@dataclass(frozen=True)
-class _Oversized:
+class _Oversized(NamedTuple):
     size: int
 
 

@@ -12,21 +12,29 @@ The function takes the validated input model and, optionally, a
         customer_id: str = Field(description="Stripe customer id, cus_...")
 
     def stripe_get_customer(params: GetCustomer, ctx: ToolContext) -> Customer: ...
+
+A tool may also be registered by reference, ``"package.module:function"``:
+then only its name, plugin and annotations are known until something needs
+the rest (its description, schemas, or a call), and its module is imported
+then. A connector with dozens of tools starts without importing, or
+building the classes of, any of its tool modules.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
+import threading
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from typing import Any, Final
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
-from .errors import RegistrationError
+from .errors import PluginLoadError, RegistrationError
 
 __all__ = ["DEFER_MODEL_BUILD", "Annotations", "EmptyInput", "Tool", "make_tool", "validate_tool_name"]
 
@@ -56,7 +64,7 @@ validator, so older versions build at import as usual.
 class EmptyInput(BaseModel):
     """Input model of a tool that takes no arguments."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=DEFER_MODEL_BUILD)
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,13 @@ class Annotations:
 
 @dataclass(frozen=True)
 class Tool:
-    """A registered tool. Build one with :func:`make_tool` or the ``register`` callback."""
+    """A registered tool. Build one with :func:`make_tool` or the ``register`` callback.
+
+    A tool registered by reference knows its ``name``, ``plugin``,
+    ``annotations``, ``title`` and naming options from the start; reading any
+    other field (``description``, ``fn``, the models...) imports its module
+    first (see :meth:`resolve`).
+    """
 
     name: str
     description: str
@@ -115,6 +129,171 @@ class Tool:
     @property
     def output_schema(self) -> dict[str, Any] | None:
         return _model_schema(self.output_model) if self.output_model is not None else None
+
+    @property
+    def reference(self) -> str | None:
+        """``"package.module:function"`` for a tool registered by reference, else ``None``."""
+        source = self.__dict__.get(_SOURCE)
+        return source.target if isinstance(source, _Source) else None
+
+    def resolve(self) -> Tool:
+        """Import a tool registered by reference and fill in what its function tells (once).
+
+        Returns the tool itself; a tool built from a function is returned as
+        is. Raises ``PluginLoadError`` naming the plugin, the tool and the
+        reference when the module does not import or the function does not
+        make a valid tool, and again (without importing again) on every
+        later attempt.
+        """
+        source = self.__dict__.get(_SOURCE)
+        if isinstance(source, _Source) and not self.__dict__.keys() >= _RESOLVED_FIELDS:
+            source.fill(self)
+        return self
+
+
+# --- tools registered by reference ---------------------------------------------
+
+_SOURCE: Final = "_source"
+_RESOLVED_FIELDS: Final = frozenset(
+    {
+        "description",
+        "fn",
+        "input_model",
+        "output_model",
+        "input_schema_override",
+        "is_async",
+        "wants_params",
+        "context_arg",
+    }
+)
+"""The fields of :class:`Tool` that only the function (and its module) can tell."""
+_REFERENCE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
+_RESOLVING = threading.RLock()  # tools are imported and built one at a time, so each is built once
+
+
+class _ResolvedOnRead:
+    """A field of :class:`Tool` that a tool registered by reference fills in when it is first read.
+
+    A tool built from a function has the value in its ``__dict__`` like any
+    dataclass field; a tool registered by reference lacks it there until
+    :meth:`Tool.resolve` runs.
+    """
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, tool: Tool | None, owner: type[Tool]) -> Any:
+        if tool is None:  # class access: the dataclass default, if the field has one
+            if self.default is MISSING:
+                raise AttributeError(self.name)
+            return self.default
+        values = tool.__dict__
+        if self.name not in values:
+            tool.resolve()
+        return values[self.name]
+
+    def __set__(self, tool: Tool, value: Any) -> None:
+        tool.__dict__[self.name] = value
+
+
+# Installed after the dataclass is built, so that its fields, __init__ and
+# defaults stay exactly as declared above; only attribute reads go through here.
+for _name in _RESOLVED_FIELDS:
+    setattr(Tool, _name, _ResolvedOnRead(_name, Tool.__dict__.get(_name, MISSING)))
+del _name
+
+
+class _Source:
+    """Where a tool registered by reference comes from, and what building it gave (once)."""
+
+    def __init__(self, target: str, options: dict[str, Any]) -> None:
+        self.target = target
+        self.options = options
+        self.built: Tool | None = None
+        self.failure: PluginLoadError | None = None
+
+    def fill(self, tool: Tool) -> None:
+        """Give ``tool`` (or a copy of it) the fields the function tells, building the tool first."""
+        with _RESOLVING:
+            if self.built is None:
+                if self.failure is not None:
+                    raise PluginLoadError(str(self.failure), plugin=tool.plugin) from self.failure.__cause__
+                try:
+                    self.built = self._build(tool)
+                except Exception as exc:
+                    self.failure = PluginLoadError(
+                        f"plugin {tool.plugin!r}: tool {tool.name!r} ({self.target}) could not be loaded: "
+                        f"{type(exc).__name__}: {exc}",
+                        plugin=tool.plugin,
+                    )
+                    raise self.failure from exc
+            for name in _RESOLVED_FIELDS:
+                tool.__dict__.setdefault(name, self.built.__dict__[name])
+
+    def _build(self, tool: Tool) -> Tool:
+        options = dict(self.options)
+        output_model = options.pop("output_model", None)
+        return make_tool(
+            _load(self.target),
+            name=tool.name,
+            output_model=_load(output_model) if isinstance(output_model, str) else output_model,
+            annotations=tool.annotations if tool.explicit_annotations else None,
+            title=tool.title,
+            plugin=tool.plugin,
+            external_name=tool.external_name,
+            **options,
+        )
+
+
+def _load(reference: str) -> Any:
+    """The object a ``"package.module:attribute"`` reference names (entry-point syntax)."""
+    module, _, path = reference.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in path.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def _by_reference(
+    target: str,
+    *,
+    name: str | None,
+    annotations: Annotations | None,
+    title: str | None,
+    plugin: str,
+    external_name: bool,
+    options: dict[str, Any],
+) -> Tool:
+    if not _REFERENCE.fullmatch(target):
+        raise RegistrationError(
+            f"plugin {plugin!r}: {target!r} is not a reference to a tool function "
+            "(write it as 'package.module:function')",
+            plugin=plugin,
+        )
+    tool_name = name or target.partition(":")[2].rsplit(".", 1)[-1]
+    validate_tool_name(tool_name, plugin, external_name=external_name)
+    output_model = options.get("output_model")
+    if isinstance(output_model, str) and not _REFERENCE.fullmatch(output_model):
+        raise RegistrationError(
+            f"plugin {plugin!r}: tool {tool_name!r}: output_model {output_model!r} is neither a model "
+            "nor a reference to one ('package.module:Model')",
+            plugin=plugin,
+        )
+    tool = Tool(  # description and fn are placeholders, forgotten just below
+        name=tool_name,
+        description="",
+        fn=_load,
+        annotations=annotations or Annotations(),
+        title=title or (annotations.title if annotations else None),
+        plugin=plugin,
+        explicit_annotations=annotations is not None,
+        external_name=external_name,
+    )
+    for field_name in _RESOLVED_FIELDS:  # read from the function on first use instead
+        del tool.__dict__[field_name]
+    tool.__dict__[_SOURCE] = _Source(target, options)
+    return tool
 
 
 _SCHEMA_CACHE: dict[type[BaseModel], dict[str, Any]] = {}
@@ -158,11 +337,11 @@ def _context_type() -> type[Any]:
 
 
 def make_tool(
-    fn: Callable[..., Any],
+    fn: Callable[..., Any] | str,
     *,
     name: str | None = None,
     description: str | None = None,
-    output_model: type[BaseModel] | None = None,
+    output_model: type[BaseModel] | str | None = None,
     annotations: Annotations | None = None,
     title: str | None = None,
     plugin: str = "",
@@ -174,7 +353,24 @@ def make_tool(
     The input model is the annotation of the parameter that is not the
     context; the description defaults to the docstring; the output model to
     the return annotation when that is a pydantic model.
+
+    ``fn`` (and ``output_model``) may be a reference, ``"package.module:name"``:
+    the tool is then named after the function without importing it, and
+    everything else is read from the function when first needed
+    (:meth:`Tool.resolve`).
     """
+    if isinstance(fn, str):
+        options = {"description": description, "output_model": output_model, "input_schema": input_schema}
+        return _by_reference(
+            fn,
+            name=name,
+            annotations=annotations,
+            title=title,
+            plugin=plugin,
+            external_name=external_name,
+            options={key: value for key, value in options.items() if value is not None},
+        )
+    output: type[BaseModel] | None = _load(output_model) if isinstance(output_model, str) else output_model
     tool_name = name or fn.__name__
     validate_tool_name(tool_name, plugin, external_name=external_name)
     doc = description if description is not None else inspect.getdoc(fn)
@@ -206,15 +402,15 @@ def make_tool(
                 plugin=plugin,
             )
     ret = hints.get("return")
-    if output_model is None and isinstance(ret, type) and issubclass(ret, BaseModel):
-        output_model = ret
+    if output is None and isinstance(ret, type) and issubclass(ret, BaseModel):
+        output = ret
     unwrapped = inspect.unwrap(fn)
     return Tool(
         name=tool_name,
         description=doc.strip(),
         fn=fn,
         input_model=input_model or EmptyInput,
-        output_model=output_model,
+        output_model=output,
         annotations=annotations or Annotations(),
         title=title or (annotations.title if annotations else None),
         plugin=plugin,

@@ -307,9 +307,10 @@ def check_invocation(argv: tuple[str, ...]) -> tuple[list[str], str]:
         if isinstance(command, click.Group) and positionals == 0:
             if re.fullmatch(r"[A-Z][A-Z_]*|<[^>]*>|\[[^\]]*\]|\.\.\.", token):
                 break  # `mcpea COMMAND --help`: a placeholder for any command
-            sub = command.commands.get(token)
+            context = click.Context(command)  # get_command, not .commands: some groups load on first use
+            sub = command.get_command(context, token)
             if sub is None:
-                commands = ", ".join(sorted(command.commands))
+                commands = ", ".join(command.list_commands(context))
                 problems.append(f"`{' '.join(path)}` has no command {token!r} (it has: {commands})")
                 break
             command = sub
@@ -342,7 +343,10 @@ def test_every_command_shown_exists() -> None:
 
 def _leaf_commands(command: click.Command, path: tuple[str, ...] = ("mcpea",)) -> Iterator[str]:
     if isinstance(command, click.Group):
-        for name, sub in command.commands.items():
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            sub = command.get_command(context, name)
+            assert sub is not None, name
             yield from _leaf_commands(sub, (*path, name))
     else:
         yield " ".join(path)

@@ -51,14 +51,19 @@ def test_a_hub_without_notification_channels_does_not_import_the_notify_plugin()
     assert run(code, {"MCPEA_LOAD_PLUGINS": "example"}).strip() == "[]"
 
 
-@pytest.mark.skipif(not DEFER_MODEL_BUILD, reason="this pydantic builds models at import")
-def test_first_party_plugins_build_no_tool_model_until_it_is_used(tmp_path: Path) -> None:
+def first_party_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a hub loading every installed first-party plugin, with placeholder settings."""
     installed = {ep.name for ep in metadata.entry_points(group="mcpea")}
     chosen = [name for name in FIRST_PARTY if name in installed]
     if not chosen:
         pytest.skip("no first-party plugin installed")
     config = tmp_path / "mcpea.toml"
     config.write_text("".join(f"[plugins.{name}]\n{FIRST_PARTY[name]}\n\n" for name in chosen))
+    return {"MCPEA_CONFIG": str(config), "MCPEA_LOAD_PLUGINS": ",".join(chosen)}
+
+
+@pytest.mark.skipif(not DEFER_MODEL_BUILD, reason="this pydantic builds models at import")
+def test_first_party_plugins_build_no_tool_model_until_it_is_used(tmp_path: Path) -> None:
     code = """
         import json
         from mcpea_core import Hub
@@ -74,10 +79,26 @@ def test_first_party_plugins_build_no_tool_model_until_it_is_used(tmp_path: Path
             assert tool.output_model is None or tool.output_schema is not None
         print(json.dumps({"tools": len(hub.tools), "built": built}))
     """
-    env = {"MCPEA_CONFIG": str(config), "MCPEA_LOAD_PLUGINS": ",".join(chosen)}
-    result = json.loads(run(code, env))
+    result = json.loads(run(code, first_party_env(tmp_path)))
     assert result["tools"] > 0
     assert result["built"] == [], "built at load; derive the model from the plugin's deferred base"
+
+
+def test_first_party_plugins_import_no_tool_module_until_it_is_used(tmp_path: Path) -> None:
+    code = """
+        import json, sys
+        from mcpea_core import Hub
+        hub = Hub().load()
+        tools = [tool for tool in hub.tools.values() if tool.plugin != "example"]
+        by_function = sorted(tool.name for tool in tools if tool.reference is None)
+        modules = {tool.reference.partition(":")[0] for tool in tools if tool.reference}
+        imported = sorted(module for module in modules if module in sys.modules)
+        print(json.dumps({"tools": len(tools), "by_function": by_function, "imported": imported}))
+    """
+    result = json.loads(run(code, first_party_env(tmp_path)))
+    assert result["tools"] > 0
+    assert result["by_function"] == [], "register these tools by reference: 'package.module:function'"
+    assert result["imported"] == [], "imported at load: the plugin's __init__ must not import them"
 
 
 @pytest.mark.parametrize(

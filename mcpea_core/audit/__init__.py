@@ -8,14 +8,23 @@ reads, checks, checkpoints and exports it. Arguments and error texts are
 redacted first (:mod:`.redact`). The SQLite and PostgreSQL stores also keep
 the notification outbox and commit a call's notifications with its end
 record (:class:`OutboxStore`).
+
+Names are imported on first use, so that ``mcpea_core.config`` (which needs
+only :class:`AuditSettings`) and a hub with auditing off stay cheap to start.
 """
 
-from .plugin import AuditPlugin, AuditUnavailable
-from .record import AuditRecord
-from .redact import RedactingFilter, Redactor, redact_arguments, redact_text
-from .settings import AuditSettings, audit_plugin
-from .store import AuditStore, AuditStoreError, OutboxStore, RecordFilter, open_store, store_from_url
-from .verify import ChainHead, VerifyReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plugin import AuditPlugin, AuditUnavailable
+    from .record import AuditRecord
+    from .redact import RedactingFilter, Redactor, redact_arguments, redact_text
+    from .settings import AuditSettings, audit_plugin
+    from .store import AuditStore, AuditStoreError, OutboxStore, RecordFilter, open_store, store_from_url
+    from .verify import ChainHead, VerifyReport
 
 __all__ = [
     "AuditPlugin",
@@ -36,3 +45,30 @@ __all__ = [
     "redact_text",
     "store_from_url",
 ]
+
+_LAZY = {
+    "AuditPlugin": ".plugin",
+    "AuditUnavailable": ".plugin",
+    "AuditRecord": ".record",
+    "RedactingFilter": ".redact",
+    "Redactor": ".redact",
+    "redact_arguments": ".redact",
+    "redact_text": ".redact",
+    "AuditSettings": ".settings",
+    "audit_plugin": ".settings",
+    "AuditStore": ".store",
+    "AuditStoreError": ".store",
+    "OutboxStore": ".store",
+    "RecordFilter": ".store",
+    "open_store": ".store",
+    "store_from_url": ".store",
+    "ChainHead": ".verify",
+    "VerifyReport": ".verify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .plugin import AuditPlugin
-from .store import default_store_url
+if TYPE_CHECKING:
+    from .plugin import AuditPlugin
 
 __all__ = ["AUDIT_STORE_ENV", "AuditSettings", "audit_plugin", "configured_store_url"]
 
@@ -51,7 +51,11 @@ def configured_store_url(settings: AuditSettings | None = None) -> str | None:
     url = os.environ.get(AUDIT_STORE_ENV) or (settings or AuditSettings()).store
     if url is not None and url.strip().lower() == "off":
         return None
-    return url or default_store_url()
+    if url:
+        return url
+    from .store import default_store_url  # (imported when needed: config imports this module)
+
+    return default_store_url()
 
 
 def audit_plugin(settings: AuditSettings | None = None) -> AuditPlugin | None:
@@ -61,4 +65,6 @@ def audit_plugin(settings: AuditSettings | None = None) -> AuditPlugin | None:
     if url is None:
         logger.warning("audit is off: tool calls leave no audit trail")
         return None
+    from .plugin import AuditPlugin
+
     return AuditPlugin(url, on_failure=chosen.on_failure, timeout=chosen.timeout)

@@ -9,8 +9,8 @@ the audit store is SQLite or PostgreSQL), and delivers them from a
 background worker with retries and dead-lettering. Channel kinds come from plugins (``register_channels``);
 ``webhook`` (signed HTTP POST) and ``log`` are built in.
 
-The plugin, the outbox implementations and the channels are imported on
-first use, so that ``mcpea_core.config`` can import the settings cheaply.
+Every name here is imported on first use, so that ``mcpea_core.config`` can
+import the settings cheaply.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .channels import Channel, Delivery, DeliveryError
-from .outbox import CallNotifications, Outbox, OutboxEntry
-from .settings import NotifySettings, RetrySettings, RouteRule
-
 if TYPE_CHECKING:
+    from .channels import Channel, Delivery, DeliveryError
     from .memory_outbox import MemoryOutbox
+    from .outbox import CallNotifications, Outbox, OutboxEntry
     from .plugin import NotifyPlugin, notify_plugin
     from .postgres_outbox import PostgresOutbox
+    from .settings import NotifySettings, RetrySettings, RouteRule
     from .sqlite_outbox import SQLiteOutbox
     from .webhook import verify_signature
 
@@ -48,6 +47,15 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Channel": ".channels",
+    "Delivery": ".channels",
+    "DeliveryError": ".channels",
+    "CallNotifications": ".outbox",
+    "Outbox": ".outbox",
+    "OutboxEntry": ".outbox",
+    "NotifySettings": ".settings",
+    "RetrySettings": ".settings",
+    "RouteRule": ".settings",
     "MemoryOutbox": ".memory_outbox",
     "NotifyPlugin": ".plugin",
     "PostgresOutbox": ".postgres_outbox",

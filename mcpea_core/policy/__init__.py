@@ -2,10 +2,26 @@
 
 Configured by the ``[policy]`` section of ``mcpea.toml`` (see
 :mod:`mcpea_core.policy.settings`) and enforced by :class:`PolicyPlugin`
-through the same hooks third-party plugins use.
+through the same hooks third-party plugins use. Names are imported on first
+use (a hub without a ``[policy]`` section never loads the plugin).
 """
 
-from .plugin import PolicyPlugin
-from .settings import PolicySettings, RateLimitRule
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plugin import PolicyPlugin
+    from .settings import PolicySettings, RateLimitRule
 
 __all__ = ["PolicyPlugin", "PolicySettings", "RateLimitRule"]
+
+_LAZY = {"PolicyPlugin": ".plugin", "PolicySettings": ".settings", "RateLimitRule": ".settings"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)

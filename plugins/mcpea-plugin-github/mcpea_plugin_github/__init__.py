@@ -7,7 +7,9 @@ Configure it in ``mcpea.toml``::
     toolsets = ["repos", "issues", "pull_requests"]   # default: all
     read_only = true                                   # only tools that never write
 
-PyGithub is imported on the first tool call, not when the hub loads plugins.
+PyGithub is imported on the first tool call, not when the hub loads plugins;
+the toolset modules when the hub first needs one of their tools (they are
+registered by reference, see :mod:`.toolsets`).
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from mcpea_core import ToolContext
 
 from .calls import fetch_page, given, request
 from .client import github_client
-from .common import Page, RepoRef, Result, ToolsetSpec, login, page_field, read_tool, write_tool
+from .common import Page, RepoRef, Result, login, page_field
 
-__all__ = ["TOOLSET", "RerunRequested", "WorkflowRun"]
+__all__ = ["RerunRequested", "WorkflowRun", "github_list_workflow_runs", "github_rerun_workflow_run"]
 
 RunStatus = Literal[
     "queued", "in_progress", "completed", "waiting", "requested", "pending", "action_required",
@@ -114,13 +114,3 @@ def github_rerun_workflow_run(params: RerunWorkflowRun, ctx: ToolContext) -> Rer
     suffix = "rerun-failed-jobs" if params.failed_jobs_only else "rerun"
     request(ctx, "POST", f"{params.api_path}/actions/runs/{params.run_id}/{suffix}")
     return RerunRequested(run_id=params.run_id, failed_jobs_only=params.failed_jobs_only, accepted=True)
-
-
-TOOLSET = ToolsetSpec(
-    "actions",
-    "GitHub Actions: workflow runs.",
-    (
-        read_tool(github_list_workflow_runs, "List workflow runs"),
-        write_tool(github_rerun_workflow_run, "Re-run workflow run"),
-    ),
-)

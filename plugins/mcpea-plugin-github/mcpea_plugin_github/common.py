@@ -1,33 +1,27 @@
-"""What every toolset module shares: repository references, paging, tool specs and annotations."""
+"""What every toolset module shares: input and output bases, repository references, paging."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from mcpea_core import Annotations, ToolContext
+from mcpea_core import ToolContext
 from mcpea_core.tools import DEFER_MODEL_BUILD
 
 from .client import settings_of
-from .settings import Toolset
 
 __all__ = [
     "Arguments",
     "Page",
     "RepoRef",
     "Result",
-    "ToolSpec",
-    "ToolsetSpec",
     "login",
     "logins",
     "number_field",
     "page_field",
     "page_of",
-    "read_tool",
-    "write_tool",
 ]
 
 T = TypeVar("T")
@@ -113,40 +107,3 @@ def login(user: Any) -> str | None:
 
 def logins(users: Any) -> list[str]:
     return [name for name in (login(user) for user in users or []) if name]
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool of a toolset: its function and its MCP annotations."""
-
-    fn: Callable[..., Any]
-    annotations: Annotations
-
-    @property
-    def name(self) -> str:
-        return self.fn.__name__
-
-    @property
-    def read_only(self) -> bool:
-        return self.annotations.read_only
-
-
-@dataclass(frozen=True)
-class ToolsetSpec:
-    name: Toolset
-    description: str
-    tools: tuple[ToolSpec, ...]
-
-
-def read_tool(fn: Callable[..., Any], title: str) -> ToolSpec:
-    """A tool that only reads: safe to repeat."""
-    return ToolSpec(fn, Annotations(read_only=True, destructive=False, idempotent=True, title=title))
-
-
-def write_tool(
-    fn: Callable[..., Any], title: str, *, destructive: bool = False, idempotent: bool = False
-) -> ToolSpec:
-    """A tool that writes to GitHub; ``destructive`` when it closes, merges or overwrites."""
-    return ToolSpec(
-        fn, Annotations(read_only=False, destructive=destructive, idempotent=idempotent, title=title)
-    )

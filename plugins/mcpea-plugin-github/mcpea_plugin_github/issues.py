@@ -11,20 +11,19 @@ from mcpea_core import ToolContext
 
 from .calls import fetch_one, fetch_page, given, request
 from .client import github_client
-from .common import (
-    Page,
-    RepoRef,
-    Result,
-    ToolsetSpec,
-    login,
-    logins,
-    number_field,
-    page_field,
-    read_tool,
-    write_tool,
-)
+from .common import Page, RepoRef, Result, login, logins, number_field, page_field
 
-__all__ = ["TOOLSET", "Issue", "IssueComment"]
+__all__ = [
+    "Issue",
+    "IssueComment",
+    "github_add_issue_comment",
+    "github_add_issue_labels",
+    "github_close_issue",
+    "github_create_issue",
+    "github_get_issue",
+    "github_list_issue_comments",
+    "github_list_issues",
+]
 
 
 class Issue(Result):
@@ -232,18 +231,3 @@ def _repository(url: Any) -> str | None:
     if not isinstance(url, str) or "/repos/" not in url:
         return None
     return url.rsplit("/repos/", 1)[1]
-
-
-TOOLSET = ToolsetSpec(
-    "issues",
-    "Issues: list, read, open, comment, label, close.",
-    (
-        read_tool(github_list_issues, "List issues"),
-        read_tool(github_get_issue, "Get issue"),
-        read_tool(github_list_issue_comments, "List issue comments"),
-        write_tool(github_create_issue, "Create issue"),
-        write_tool(github_add_issue_comment, "Comment on issue"),
-        write_tool(github_add_issue_labels, "Add labels to issue", idempotent=True),
-        write_tool(github_close_issue, "Close issue", destructive=True, idempotent=True),
-    ),
-)

@@ -10,21 +10,20 @@ from mcpea_core import ToolContext
 
 from .calls import fetch_one, fetch_page, given
 from .client import github_client
-from .common import (
-    Page,
-    RepoRef,
-    Result,
-    ToolsetSpec,
-    login,
-    logins,
-    number_field,
-    page_field,
-    read_tool,
-    write_tool,
-)
+from .common import Page, RepoRef, Result, login, logins, number_field, page_field
 from .issues import label_names
 
-__all__ = ["TOOLSET", "MergeResult", "PullRequest", "ReviewComment"]
+__all__ = [
+    "MergeResult",
+    "PullRequest",
+    "ReviewComment",
+    "github_create_pull_request",
+    "github_create_review_comment",
+    "github_get_pull_request",
+    "github_list_pull_requests",
+    "github_list_review_comments",
+    "github_merge_pull_request",
+]
 
 SHA_PATTERN = r"^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$"
 
@@ -293,17 +292,3 @@ def github_create_review_comment(params: CreateReviewComment, ctx: ToolContext) 
             .create_review_comment(params.body, params.commit_id, params.path, **options)
         ),
     )
-
-
-TOOLSET = ToolsetSpec(
-    "pull_requests",
-    "Pull requests: list, read, open, merge; review comments on the diff.",
-    (
-        read_tool(github_list_pull_requests, "List pull requests"),
-        read_tool(github_get_pull_request, "Get pull request"),
-        read_tool(github_list_review_comments, "List review comments"),
-        write_tool(github_create_pull_request, "Create pull request"),
-        write_tool(github_create_review_comment, "Create review comment"),
-        write_tool(github_merge_pull_request, "Merge pull request", destructive=True),
-    ),
-)

@@ -10,13 +10,14 @@ Only the text between the BEGIN/END markers is generated.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic.fields import FieldInfo
+
+from mcpea_core import make_tool
 
 from .settings import GitHubSettings
 from .toolsets import TOOLSETS
@@ -36,7 +37,7 @@ def render_tools() -> str:
     for toolset in TOOLSETS:
         for tool in toolset.tools:
             notes = tool.annotations
-            summary = (inspect.getdoc(tool.fn) or "").splitlines()[0]
+            summary = make_tool(tool.fn, plugin="github", annotations=notes).description.splitlines()[0]
             destructive = notes.destructive and not notes.read_only
             lines.append(
                 f"| `{tool.name}` | {toolset.name} | {_mark(notes.read_only)} "

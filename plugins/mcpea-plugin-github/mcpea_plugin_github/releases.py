@@ -10,9 +10,9 @@ from mcpea_core import ToolContext
 
 from .calls import fetch_one, fetch_page, given
 from .client import github_client
-from .common import Page, RepoRef, Result, ToolsetSpec, login, page_field, read_tool, write_tool
+from .common import Page, RepoRef, Result, login, page_field
 
-__all__ = ["TOOLSET", "Release"]
+__all__ = ["Release", "github_create_release", "github_list_releases"]
 
 
 class Release(Result):
@@ -97,13 +97,3 @@ def github_create_release(params: CreateRelease, ctx: ToolContext) -> Release:
         Release.from_api,
         lambda: gh.get_repo(params.full_name).create_git_release(params.tag_name, **options),
     )
-
-
-TOOLSET = ToolsetSpec(
-    "releases",
-    "Releases: list and publish.",
-    (
-        read_tool(github_list_releases, "List releases"),
-        write_tool(github_create_release, "Create release"),
-    ),
-)

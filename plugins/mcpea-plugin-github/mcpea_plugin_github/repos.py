@@ -13,19 +13,15 @@ from mcpea_core import ToolContext
 
 from .calls import fetch_one, fetch_page, given, request
 from .client import github_client
-from .common import (
-    OWNER_PATTERN,
-    Arguments,
-    Page,
-    RepoRef,
-    Result,
-    ToolsetSpec,
-    login,
-    page_field,
-    read_tool,
-)
+from .common import OWNER_PATTERN, Arguments, Page, RepoRef, Result, login, page_field
 
-__all__ = ["TOOLSET", "FileContents", "Repository"]
+__all__ = [
+    "FileContents",
+    "Repository",
+    "github_get_file_contents",
+    "github_get_repository",
+    "github_list_repositories",
+]
 
 MAX_TEXT_CHARS = 100_000
 
@@ -198,14 +194,3 @@ def _file(data: dict[str, Any]) -> FileContents:
     contents.text = text[:MAX_TEXT_CHARS]
     contents.truncated = len(text) > MAX_TEXT_CHARS
     return contents
-
-
-TOOLSET = ToolsetSpec(
-    "repos",
-    "Repositories and file contents.",
-    (
-        read_tool(github_get_repository, "Get repository"),
-        read_tool(github_list_repositories, "List repositories"),
-        read_tool(github_get_file_contents, "Get file contents"),
-    ),
-)

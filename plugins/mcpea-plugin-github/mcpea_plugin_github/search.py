@@ -11,11 +11,11 @@ from mcpea_core import ToolContext
 
 from .calls import given
 from .client import github_client, payload, report, settings_of
-from .common import Arguments, Page, Result, ToolsetSpec, page_field, read_tool
+from .common import Arguments, Page, Result, page_field
 from .errors import upstream
 from .issues import Issue
 
-__all__ = ["TOOLSET", "CodeMatch", "SearchPage"]
+__all__ = ["CodeMatch", "SearchPage", "github_search_code", "github_search_issues"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound="SearchPage[Any]")
@@ -109,13 +109,3 @@ def _search(
         total_count=total,
         incomplete_results=bool(incomplete),
     )
-
-
-TOOLSET = ToolsetSpec(
-    "search",
-    "Search issues, pull requests and code.",
-    (
-        read_tool(github_search_issues, "Search issues and pull requests"),
-        read_tool(github_search_code, "Search code"),
-    ),
-)

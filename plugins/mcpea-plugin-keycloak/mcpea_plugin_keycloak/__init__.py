@@ -10,7 +10,9 @@ admin events of one realm. Configure it in ``mcpea.toml``::
     client_id = "mcpea-admin"
     client_secret = { env = "KEYCLOAK_CLIENT_SECRET" }
 
-python-keycloak is imported on the first tool call, not when the hub loads plugins.
+python-keycloak is imported on the first tool call, not when the hub loads
+plugins; a tool's module when the hub first needs that tool (the tools are
+registered by reference, see :mod:`.tools`).
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ from pydantic import Field
 from mcpea_core import ToolContext, UpstreamError
 
 from .client import connect, get_json, settings_of
-from .common import Arguments, Page, Paging, Result, ToolSpec, read_tool
+from .common import Arguments, Page, Paging, Result
 from .errors import upstream
 
 if TYPE_CHECKING:
     from keycloak import KeycloakAdmin
 
-__all__ = ["TOOLS", "Client", "ClientRef", "resolve_client"]
+__all__ = ["Client", "ClientRef", "keycloak_list_clients", "resolve_client"]
 
 
 class Client(Result):
@@ -94,6 +94,3 @@ def resolve_client(admin: KeycloakAdmin, client_id: str, ctx: ToolContext) -> st
             f"Keycloak found no client with clientId {client_id!r} in realm {realm!r}.", status=404
         )
     return found
-
-
-TOOLS: tuple[ToolSpec, ...] = (read_tool(keycloak_list_clients, "List clients"),)

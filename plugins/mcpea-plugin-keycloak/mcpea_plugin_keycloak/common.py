@@ -1,16 +1,14 @@
-"""What every tool module shares: argument types, pages, tool specs, timestamps and redaction."""
+"""What every tool module shares: argument types, pages, timestamps and redaction."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mcpea_core import Annotations
 from mcpea_core.tools import DEFER_MODEL_BUILD
 
 __all__ = [
@@ -21,12 +19,9 @@ __all__ = [
     "Page",
     "Paging",
     "Result",
-    "ToolSpec",
     "iso_time",
-    "read_tool",
     "redact",
     "secret_like",
-    "write_tool",
 ]
 
 T = TypeVar("T")
@@ -115,29 +110,3 @@ class Page(Result, Generic[T]):
         return cls(
             items=list(items), first=paging.first, next_first=paging.first + len(items) if full else None
         )
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """A tool of the connector: its function and its MCP annotations."""
-
-    fn: Callable[..., Any]
-    annotations: Annotations
-
-    @property
-    def name(self) -> str:
-        return self.fn.__name__
-
-
-def read_tool(fn: Callable[..., Any], title: str) -> ToolSpec:
-    """A tool that only reads: safe to repeat."""
-    return ToolSpec(fn, Annotations(read_only=True, destructive=False, idempotent=True, title=title))
-
-
-def write_tool(
-    fn: Callable[..., Any], title: str, *, destructive: bool = False, idempotent: bool = False
-) -> ToolSpec:
-    """A tool that changes Keycloak; ``destructive`` when it takes access away or ends sessions."""
-    return ToolSpec(
-        fn, Annotations(read_only=False, destructive=destructive, idempotent=idempotent, title=title)
-    )

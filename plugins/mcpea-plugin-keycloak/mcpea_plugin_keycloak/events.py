@@ -17,10 +17,10 @@ from pydantic import Field, StringConstraints
 from mcpea_core import ToolContext
 
 from .client import connect
-from .common import Id, Page, Paging, Result, ToolSpec, iso_time, read_tool, redact
+from .common import Id, Page, Paging, Result, iso_time, redact
 from .errors import upstream
 
-__all__ = ["TOOLS", "AdminEvent"]
+__all__ = ["AdminEvent", "keycloak_list_admin_events"]
 
 Operation = Literal["CREATE", "UPDATE", "DELETE", "ACTION"]
 ResourceType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z_]{1,63}$")]
@@ -131,6 +131,3 @@ def _representation(raw: Any) -> Any:
         return redact(json.loads(raw))
     except ValueError:
         return "[not JSON: omitted]"
-
-
-TOOLS: tuple[ToolSpec, ...] = (read_tool(keycloak_list_admin_events, "List admin events"),)

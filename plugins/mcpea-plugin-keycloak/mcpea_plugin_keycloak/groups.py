@@ -9,11 +9,17 @@ from pydantic import Field
 from mcpea_core import ToolContext
 
 from .client import connect, get_json
-from .common import Arguments, Id, Page, Paging, Result, ToolSpec, read_tool, write_tool
+from .common import Arguments, Id, Page, Paging, Result
 from .errors import upstream
 from .users import User
 
-__all__ = ["TOOLS", "Group"]
+__all__ = [
+    "Group",
+    "keycloak_add_group_member",
+    "keycloak_list_group_members",
+    "keycloak_list_groups",
+    "keycloak_remove_group_member",
+]
 
 
 class Group(Result):
@@ -97,11 +103,3 @@ def keycloak_remove_group_member(params: GroupMember, ctx: ToolContext) -> Membe
     with upstream(ctx, f"user {params.user_id!r} or group {params.group_id!r}"):
         admin.group_user_remove(params.user_id, params.group_id)
     return Membership(group_id=params.group_id, user_id=params.user_id, member=False)
-
-
-TOOLS: tuple[ToolSpec, ...] = (
-    read_tool(keycloak_list_groups, "List groups"),
-    read_tool(keycloak_list_group_members, "List group members"),
-    write_tool(keycloak_add_group_member, "Add user to group", idempotent=True),
-    write_tool(keycloak_remove_group_member, "Remove user from group", destructive=True, idempotent=True),
-)

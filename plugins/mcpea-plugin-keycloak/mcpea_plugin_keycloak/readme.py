@@ -10,13 +10,14 @@ Only the text between the BEGIN/END markers is generated.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic.fields import FieldInfo
+
+from mcpea_core import make_tool
 
 from .settings import REQUIRED_SETTINGS, KeycloakSettings
 from .tools import GROUPS, TOOLS
@@ -36,7 +37,8 @@ def render_tools() -> str:
     for group, specs in GROUPS:
         for spec in specs:
             notes = spec.annotations
-            summary = (inspect.getdoc(spec.fn) or "").splitlines()[0].replace("|", "\\|")
+            description = make_tool(spec.fn, plugin="keycloak", annotations=notes).description
+            summary = description.splitlines()[0].replace("|", "\\|")
             destructive = notes.destructive and not notes.read_only
             lines.append(
                 f"| `{spec.name}` | {group} | {_mark(notes.read_only)} | {_mark(destructive)} "

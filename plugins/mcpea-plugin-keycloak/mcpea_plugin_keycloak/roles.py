@@ -11,10 +11,19 @@ from mcpea_core import ToolContext
 
 from .client import connect, get_json
 from .clients import ClientRef, resolve_client
-from .common import Arguments, Id, Name, Page, Paging, Result, ToolSpec, read_tool, write_tool
+from .common import Arguments, Id, Name, Page, Paging, Result
 from .errors import upstream
 
-__all__ = ["TOOLS", "Role"]
+__all__ = [
+    "Role",
+    "keycloak_assign_client_roles",
+    "keycloak_assign_realm_roles",
+    "keycloak_list_client_roles",
+    "keycloak_list_realm_roles",
+    "keycloak_list_user_roles",
+    "keycloak_revoke_client_roles",
+    "keycloak_revoke_realm_roles",
+]
 
 MAX_ROLES = 20
 
@@ -171,14 +180,3 @@ def _found(ctx: ToolContext, subject: str, get: Callable[..., dict[str, Any]], *
     with upstream(ctx, subject):
         role = get(*args)
     return {key: role[key] for key in ("id", "name") if key in role}
-
-
-TOOLS: tuple[ToolSpec, ...] = (
-    read_tool(keycloak_list_realm_roles, "List realm roles"),
-    read_tool(keycloak_list_client_roles, "List client roles"),
-    read_tool(keycloak_list_user_roles, "List a user's roles"),
-    write_tool(keycloak_assign_realm_roles, "Assign realm roles", idempotent=True),
-    write_tool(keycloak_revoke_realm_roles, "Revoke realm roles", destructive=True, idempotent=True),
-    write_tool(keycloak_assign_client_roles, "Assign client roles", idempotent=True),
-    write_tool(keycloak_revoke_client_roles, "Revoke client roles", destructive=True, idempotent=True),
-)

@@ -9,10 +9,10 @@ from pydantic import Field
 from mcpea_core import ToolContext
 
 from .client import connect
-from .common import Arguments, Id, Result, ToolSpec, iso_time, read_tool, write_tool
+from .common import Arguments, Id, Result, iso_time
 from .errors import upstream
 
-__all__ = ["TOOLS", "Session"]
+__all__ = ["Session", "keycloak_list_user_sessions", "keycloak_logout_user"]
 
 
 class Session(Result):
@@ -69,9 +69,3 @@ def keycloak_logout_user(params: SessionsOf, ctx: ToolContext) -> LoggedOut:
     with upstream(ctx, f"user {params.user_id!r}"):
         admin.user_logout(params.user_id)
     return LoggedOut(user_id=params.user_id, logged_out=True)
-
-
-TOOLS: tuple[ToolSpec, ...] = (
-    read_tool(keycloak_list_user_sessions, "List user sessions"),
-    write_tool(keycloak_logout_user, "Log user out", destructive=True, idempotent=True),
-)

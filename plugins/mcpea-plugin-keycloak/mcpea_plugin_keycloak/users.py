@@ -21,19 +21,26 @@ from .common import (
     Page,
     Paging,
     Result,
-    ToolSpec,
     iso_time,
-    read_tool,
     redact,
     secret_like,
-    write_tool,
 )
 from .errors import upstream
 
 if TYPE_CHECKING:
     from keycloak import KeycloakAdmin
 
-__all__ = ["TOOLS", "User", "read_user"]
+__all__ = [
+    "User",
+    "keycloak_create_user",
+    "keycloak_disable_user",
+    "keycloak_enable_user",
+    "keycloak_get_user",
+    "keycloak_search_users",
+    "keycloak_send_password_reset",
+    "keycloak_update_user",
+    "read_user",
+]
 
 RequiredAction = Literal[
     "UPDATE_PASSWORD",
@@ -427,14 +434,3 @@ def _attributes(raw: Any) -> dict[str, list[str]]:
         str(name): [str(v) for v in values] if isinstance(values, list) else [str(values)]
         for name, values in cleaned.items()
     }
-
-
-TOOLS: tuple[ToolSpec, ...] = (
-    write_tool(keycloak_create_user, "Create user"),
-    read_tool(keycloak_get_user, "Get user"),
-    read_tool(keycloak_search_users, "Search users"),
-    write_tool(keycloak_update_user, "Update user", idempotent=True),
-    write_tool(keycloak_disable_user, "Disable user", destructive=True, idempotent=True),
-    write_tool(keycloak_enable_user, "Enable user", idempotent=True),
-    write_tool(keycloak_send_password_reset, "Send password reset e-mail"),
-)

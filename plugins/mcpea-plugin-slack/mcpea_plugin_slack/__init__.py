@@ -15,7 +15,9 @@ and upload files. What it adds to the SDK:
   readable Block Kit message linking to its audit record.
 
 Configure it under ``[plugins.slack]`` (see :mod:`.settings`). Nothing here
-imports ``slack_sdk``: the SDK loads on the first call.
+imports ``slack_sdk``: the SDK loads on the first call. The tools are
+registered by reference (:mod:`.tools`), so their modules load when the hub
+first needs them, not when it starts.
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ from mcpea_core import ToolContext
 
 from .client import call, settings_of
 from .models import Arguments, ChannelId, Cursor, MessageList, Result, Ts, message_of, next_cursor
-from .spec import READ, ToolSpec
 
-__all__ = ["TOOLS"]
+__all__ = ["slack_list_channels", "slack_read_channel_history", "slack_read_thread_replies"]
 
 ConversationType = Literal["public_channel", "private_channel", "mpim", "im"]
 
@@ -136,10 +135,3 @@ async def slack_read_thread_replies(params: ReadReplies, ctx: ToolContext) -> Me
         cursor=params.cursor,
     )
     return _messages(data)
-
-
-TOOLS = (
-    ToolSpec(slack_list_channels, READ),
-    ToolSpec(slack_read_channel_history, READ),
-    ToolSpec(slack_read_thread_replies, READ),
-)

@@ -12,14 +12,13 @@ import binascii
 
 from pydantic import Field, field_validator, model_validator
 
-from mcpea_core import Annotations, ToolContext
+from mcpea_core import ToolContext
 
 from .client import call, settings_of
 from .messages import target
 from .models import Arguments, ChannelId, Result, Ts
-from .spec import ToolSpec
 
-__all__ = ["MAX_BYTES", "TOOLS"]
+__all__ = ["MAX_BYTES", "slack_upload_file"]
 
 MAX_BYTES = 1_000_000
 
@@ -97,6 +96,3 @@ async def slack_upload_file(params: UploadFile, ctx: ToolContext) -> UploadedFil
         title=first.get("title"),
         permalink=first.get("permalink"),
     )
-
-
-TOOLS = (ToolSpec(slack_upload_file, Annotations(destructive=False, title="Upload a file to Slack")),)

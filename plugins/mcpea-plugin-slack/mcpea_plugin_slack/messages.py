@@ -7,14 +7,19 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from mcpea_core import Annotations, ToolContext, ToolError
+from mcpea_core import ToolContext, ToolError
 
 from .client import call, settings_of
 from .models import Arguments, Blocks, ChannelId, ChannelRef, MessageRef, Result, Text, Ts
 from .settings import Settings
-from .spec import ToolSpec
 
-__all__ = ["TOOLS"]
+__all__ = [
+    "slack_add_reaction",
+    "slack_delete_message",
+    "slack_post_message",
+    "slack_schedule_message",
+    "slack_update_message",
+]
 
 MAX_SCHEDULE_AHEAD = timedelta(days=120)
 
@@ -197,18 +202,3 @@ async def slack_add_reaction(params: AddReaction, ctx: ToolContext) -> AddedReac
         name=name,
         already_present=data.get("error") == "already_reacted",
     )
-
-
-TOOLS = (
-    ToolSpec(slack_post_message, Annotations(destructive=False, title="Post a Slack message")),
-    ToolSpec(
-        slack_update_message, Annotations(destructive=True, idempotent=True, title="Edit a Slack message")
-    ),
-    ToolSpec(
-        slack_delete_message, Annotations(destructive=True, idempotent=True, title="Delete a Slack message")
-    ),
-    ToolSpec(slack_schedule_message, Annotations(destructive=False, title="Schedule a Slack message")),
-    ToolSpec(
-        slack_add_reaction, Annotations(destructive=False, idempotent=True, title="React to a Slack message")
-    ),
-)

@@ -10,9 +10,8 @@ from mcpea_core import ToolContext
 
 from .client import call, settings_of
 from .models import Arguments, User
-from .spec import READ, ToolSpec
 
-__all__ = ["TOOLS", "user_of"]
+__all__ = ["slack_find_user_by_email", "slack_get_user", "user_of"]
 
 
 class GetUser(Arguments):
@@ -53,9 +52,3 @@ async def slack_find_user_by_email(params: FindUserByEmail, ctx: ToolContext) ->
     """Find the Slack user with this email address; use its id to mention them (<@U...>)."""
     data = await call(settings_of(ctx), "users_lookupByEmail", ctx=ctx, email=params.email)
     return user_of(data.get("user") or {})
-
-
-TOOLS = (
-    ToolSpec(slack_get_user, READ),
-    ToolSpec(slack_find_user_by_email, READ),
-)

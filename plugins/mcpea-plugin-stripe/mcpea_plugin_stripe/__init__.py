@@ -15,7 +15,9 @@ table lists them. What it adds to the SDK:
 * live-mode keys are refused unless ``allow_live = true``.
 
 Configure it under ``[plugins.stripe]`` (see :mod:`.settings`). Nothing
-here imports ``stripe``: the SDK loads on the first tool call.
+here imports ``stripe``: the SDK loads on the first tool call. The tools
+are registered by reference (:mod:`.tools`), so their modules load when
+the hub first needs them, not when it starts.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pydantic import BaseModel
 
 from mcpea_core import hookimpl
 
-from .receipts import template
+from .receipt_store import template
 from .settings import Settings
 from .tools import SPECS
 

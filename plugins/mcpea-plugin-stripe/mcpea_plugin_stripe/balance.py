@@ -9,9 +9,8 @@ from mcpea_core import ToolContext
 from .client import sdk, send
 from .currencies import format_amount
 from .models import Balance
-from .spec import READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_get_balance"]
 
 
 def _amounts(value: Any) -> list[dict[str, Any]]:
@@ -35,6 +34,3 @@ async def stripe_get_balance(ctx: ToolContext) -> Balance:
             "livemode": data.get("livemode"),
         }
     )
-
-
-TOOLS = (Spec(stripe_get_balance, READ),)

@@ -11,9 +11,8 @@ from mcpea_core import ToolContext
 from .client import sdk, send
 from .models import Input, ListInput, Metadata, Page, Price, Product, payload
 from .money import Amount, Currency, check_amount
-from .spec import ADD, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_create_price", "stripe_list_products"]
 
 
 class ListProducts(ListInput):
@@ -73,9 +72,3 @@ async def stripe_create_price(params: CreatePrice, ctx: ToolContext) -> Price:
         if params.recurring_interval_count is not None:
             body["recurring"]["interval_count"] = params.recurring_interval_count
     return Price.of(await send(ctx, client.v1.prices.create_async, params=body, write=True))
-
-
-TOOLS = (
-    Spec(stripe_list_products, READ),
-    Spec(stripe_create_price, ADD),
-)

@@ -10,9 +10,8 @@ from mcpea_core import ToolContext
 
 from .client import sdk, send
 from .models import Customer, Input, ListInput, Metadata, Page, payload
-from .spec import ADD, CHANGE, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_create_customer", "stripe_get_customer", "stripe_list_customers", "stripe_update_customer"]
 
 _EMAIL = Field(default=None, max_length=512, pattern=r"^[^@\s]+@[^@\s]+$", description="Email address.")
 
@@ -90,11 +89,3 @@ async def stripe_update_customer(params: UpdateCustomer, ctx: ToolContext) -> Cu
     update = payload(params, exclude={"customer_id"})
     result = await send(ctx, client.v1.customers.update_async, params.customer_id, params=update, write=True)
     return Customer.of(result)
-
-
-TOOLS = (
-    Spec(stripe_create_customer, ADD),
-    Spec(stripe_get_customer, READ),
-    Spec(stripe_list_customers, READ),
-    Spec(stripe_update_customer, CHANGE),
-)

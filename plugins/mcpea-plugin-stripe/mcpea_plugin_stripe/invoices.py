@@ -11,9 +11,8 @@ from mcpea_core import ToolContext
 from .client import sdk, send
 from .models import Input, Invoice, ListInput, Metadata, Page, payload
 from .money import Currency
-from .spec import ADD, CHANGE, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_create_invoice", "stripe_finalize_invoice", "stripe_list_invoices"]
 
 _INVOICE = Field(pattern=r"^in_\w+$", description="Invoice id, in_...")
 
@@ -91,10 +90,3 @@ async def stripe_list_invoices(params: ListInvoices, ctx: ToolContext) -> Invoic
     client = sdk(ctx)
     listing = await send(ctx, client.v1.invoices.list_async, params=payload(params))
     return InvoicePage.of(listing, Invoice)
-
-
-TOOLS = (
-    Spec(stripe_create_invoice, ADD),
-    Spec(stripe_finalize_invoice, CHANGE),
-    Spec(stripe_list_invoices, READ),
-)

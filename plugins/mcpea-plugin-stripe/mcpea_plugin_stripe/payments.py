@@ -13,9 +13,14 @@ from .client import sdk, send
 from .models import Input, ListInput, Metadata, Page, PaymentIntent, payload
 from .money import Amount, Currency, check_amount
 from .receipts import answer
-from .spec import ADD, CHANGE, IRREVERSIBLE, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = [
+    "stripe_cancel_payment_intent",
+    "stripe_confirm_payment_intent",
+    "stripe_create_payment_intent",
+    "stripe_get_payment_intent",
+    "stripe_list_payment_intents",
+]
 
 _INTENT = Field(pattern=r"^pi_\w+$", description="Payment intent id, pi_...")
 _RECEIPT = "Also return a receipt (text and JSON) and keep it at stripe://receipts/{id}."
@@ -151,12 +156,3 @@ async def stripe_list_payment_intents(params: ListPaymentIntents, ctx: ToolConte
     client = sdk(ctx)
     listing = await send(ctx, client.v1.payment_intents.list_async, params=payload(params))
     return PaymentIntentPage.of(listing, PaymentIntent)
-
-
-TOOLS = (
-    Spec(stripe_create_payment_intent, ADD, PaymentIntent),
-    Spec(stripe_confirm_payment_intent, IRREVERSIBLE, PaymentIntent),
-    Spec(stripe_cancel_payment_intent, CHANGE, PaymentIntent),
-    Spec(stripe_get_payment_intent, READ, PaymentIntent),
-    Spec(stripe_list_payment_intents, READ),
-)

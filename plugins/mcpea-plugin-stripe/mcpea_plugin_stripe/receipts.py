@@ -10,19 +10,18 @@ keeps the most recent :data:`MAX_RECEIPTS`.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, Field
 
-from mcpea_core import Contents, ResourceTemplate, ToolContext
+from mcpea_core import ToolContext
 from mcpea_core.tools import DEFER_MODEL_BUILD
 
 from .client import settings_of
 from .currencies import format_amount
+from .receipt_store import MAX_RECEIPTS, URI_TEMPLATE, ReceiptStore, template
 
 __all__ = [
     "MAX_RECEIPTS",
@@ -34,9 +33,6 @@ __all__ = [
     "respond",
     "template",
 ]
-
-MAX_RECEIPTS = 1000
-URI_TEMPLATE = "stripe://receipts/{id}"
 
 
 class Receipt(BaseModel):
@@ -113,56 +109,6 @@ def _render(fields: dict[str, Any]) -> str:
     lines = [title, "=" * len(title)]
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in rows if value is not None]
     return "\n".join(lines)
-
-
-class ReceiptStore:
-    """The most recent receipts by Stripe object id; safe to use from worker threads."""
-
-    def __init__(self, limit: int = MAX_RECEIPTS) -> None:
-        self._items: OrderedDict[str, Receipt] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def put(self, receipt: Receipt) -> None:
-        with self._lock:
-            self._items[receipt.id] = receipt
-            self._items.move_to_end(receipt.id)
-            while len(self._items) > self._limit:
-                self._items.popitem(last=False)
-
-    def get(self, receipt_id: str) -> Receipt | None:
-        with self._lock:
-            return self._items.get(receipt_id)
-
-    def ids(self) -> list[str]:
-        with self._lock:
-            return list(reversed(self._items))
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def template(store: ReceiptStore) -> ResourceTemplate:
-    """The ``stripe://receipts/{id}`` resource template, reading from ``store``."""
-
-    def read(id: str) -> list[Contents] | None:
-        receipt = store.get(id)
-        if receipt is None:
-            return None
-        uri = receipt.uri
-        return [
-            Contents(uri=uri, text=receipt.model_dump_json(), mime_type="application/json"),
-            Contents(uri=uri, text=receipt.text, mime_type="text/plain"),
-        ]
-
-    return ResourceTemplate(
-        uri_template=URI_TEMPLATE,
-        name="stripe_receipt",
-        description="Receipt of a payment (pi_...) or refund (re_...) made through this hub: JSON and text.",
-        mime_type="application/json",
-        read=read,
-        complete=lambda _argument, partial: [i for i in store.ids() if i.startswith(partial)][:100],
-    )
 
 
 def respond(result: BaseModel, receipt: Receipt | None) -> types.CallToolResult:

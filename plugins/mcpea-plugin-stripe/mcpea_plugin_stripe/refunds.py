@@ -13,9 +13,8 @@ from .client import sdk, send
 from .models import Input, ListInput, Metadata, Page, Refund, payload
 from .money import Amount
 from .receipts import answer
-from .spec import IRREVERSIBLE, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_create_refund", "stripe_list_refunds"]
 
 
 class CreateRefund(Input):
@@ -72,9 +71,3 @@ async def stripe_list_refunds(params: ListRefunds, ctx: ToolContext) -> RefundPa
     client = sdk(ctx)
     listing = await send(ctx, client.v1.refunds.list_async, params=payload(params))
     return RefundPage.of(listing, Refund)
-
-
-TOOLS = (
-    Spec(stripe_create_refund, IRREVERSIBLE, Refund),
-    Spec(stripe_list_refunds, READ),
-)

@@ -1,12 +1,8 @@
-"""How each tool module declares its tools: the function, its MCP annotations, its output model."""
+"""How the connector declares its tools: where each function lives, its MCP annotations, its output model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, NamedTuple
 
 from mcpea_core import Annotations
 
@@ -22,16 +18,29 @@ IRREVERSIBLE = Annotations(read_only=False, destructive=True, idempotent=False)
 """Moves money or changes state for good, once per call (charges, refunds)."""
 
 
-@dataclass(frozen=True)
-class Spec:
-    """One tool: ``register(fn, annotations=..., output_model=...)``."""
+# A NamedTuple rather than a dataclass: quicker to define, and this module loads at every start.
+class Spec(NamedTuple):
+    """One tool: ``register(spec.fn, **spec.options())``.
 
-    fn: Callable[..., Any]
+    The function is named by reference (``module`` of this package, and the
+    function's ``name``, which is the tool's), so registering the tools
+    imports none of their modules: the hub imports one when it first needs
+    one of its tools. ``output_model`` (``"models:PaymentIntent"``) is for
+    tools that return a ``CallToolResult`` with structured content.
+    """
+
+    module: str
+    name: str
     annotations: Annotations
-    output_model: type[BaseModel] | None = None
+    output_model: str | None = None
+
+    @property
+    def fn(self) -> str:
+        """The reference to the tool's function: ``mcpea_plugin_stripe.<module>:<name>``."""
+        return f"{__package__}.{self.module}:{self.name}"
 
     def options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"annotations": self.annotations}
         if self.output_model is not None:
-            options["output_model"] = self.output_model
+            options["output_model"] = f"{__package__}.{self.output_model}"
         return options

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .client import Connection
-from .receipts import ReceiptStore
+from .receipt_store import ReceiptStore
 
 if TYPE_CHECKING:
     from .settings import Settings

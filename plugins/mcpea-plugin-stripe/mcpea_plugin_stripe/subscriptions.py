@@ -10,9 +10,8 @@ from mcpea_core import ToolContext
 
 from .client import sdk, send
 from .models import Input, ListInput, Page, Subscription, payload
-from .spec import CHANGE, READ, Spec
 
-__all__ = ["TOOLS"]
+__all__ = ["stripe_cancel_subscription", "stripe_list_subscriptions"]
 
 
 class ListSubscriptions(ListInput):
@@ -73,9 +72,3 @@ async def stripe_cancel_subscription(params: CancelSubscription, ctx: ToolContex
     return Subscription.of(
         await send(ctx, client.v1.subscriptions.cancel_async, params.subscription_id, params=body)
     )
-
-
-TOOLS = (
-    Spec(stripe_list_subscriptions, READ),
-    Spec(stripe_cancel_subscription, CHANGE),
-)
