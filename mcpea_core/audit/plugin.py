@@ -2,8 +2,9 @@
 
 It is a ``wrap_tool_call`` wrapper marked ``tryfirst`` so it sits outside
 every other wrapper: it sees every call, including those that policies
-refuse or that fail validation. The start record is committed before the
-inner awaitable is awaited, so nothing runs that was not recorded first; the
+refuse or that fail validation. The start record is durable (committed, or
+written to SQLite's journal) before the inner awaitable is awaited, so
+nothing runs that was not recorded first; the
 end record is written however the call ends (a result, an error result, an
 exception, cancellation), and the exception is then re-raised.
 
