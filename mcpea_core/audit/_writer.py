@@ -36,6 +36,7 @@ import abc
 import asyncio
 import concurrent.futures
 import dataclasses
+import functools
 import logging
 import queue
 import threading
@@ -64,6 +65,7 @@ logger = logging.getLogger("mcpea.audit")
 T = TypeVar("T")
 _PAGE = 500
 _RETRY_FIRST, _RETRY_MAX = 0.05, 5.0  # seconds between attempts to move a failed batch into the database
+_CATCH_UP_LIMIT = 30.0  # seconds a reader waits for the writer thread to move accepted records in
 
 
 @dataclass
@@ -117,6 +119,11 @@ async def wait_future(future: concurrent.futures.Future[T]) -> T:
 
 def store_error(action: str, exc: BaseException) -> AuditStoreError:
     return AuditStoreError(f"audit store could not {action}: {type(exc).__name__}: {redact_text(str(exc))}")
+
+
+def _set_once(future: concurrent.futures.Future[None]) -> None:
+    if not future.done():  # a reader that gave up waiting cancelled it
+        future.set_result(None)
 
 
 def _set_if_pending(future: asyncio.Future[None]) -> None:
@@ -403,8 +410,11 @@ class ThreadedStore(abc.ABC):
         with self._state_lock:
             if self._closed or self._thread is None:
                 return
-            self._queue.put(lambda: done.set_result(None))
-        await wait_future(done)
+            self._queue.put(functools.partial(_set_once, done))
+        with anyio.move_on_after(_CATCH_UP_LIMIT) as waited:  # a stuck writer must not hang readers
+            await wait_future(done)
+        if waited.cancelled_caught:
+            logger.warning("audit: the writer thread of %s is behind; reading what is there", self)
 
     async def _read(self, fn: Callable[..., T], *args: object) -> T:
         def locked() -> T:

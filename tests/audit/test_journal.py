@@ -241,3 +241,28 @@ async def test_a_database_that_keeps_failing_makes_the_store_refuse_records_at_l
         assert [r.call_id async for r in again.iter_records()] == ["c0", "c1", "c2"]
     finally:
         await again.close()
+
+
+async def test_a_reader_does_not_wait_forever_for_a_stuck_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mcpea_core.audit import _writer
+
+    monkeypatch.setattr(_writer, "_CATCH_UP_LIMIT", 0.3)
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    assert isinstance(store, SQLiteStore)
+    stuck = threading.Event()
+    write_drafts = store._write_drafts
+
+    def stuck_write_drafts(*args: Any) -> None:
+        stuck.wait(30)
+        write_drafts(*args)
+
+    store._write_drafts = stuck_write_drafts  # type: ignore[method-assign]
+    try:
+        await store.append_start(make_record("waiting"))
+        assert await store.head() is None, "nothing is in the database yet, and the reader says so"
+        assert "is behind; reading what is there" in caplog.text
+    finally:
+        stuck.set()
+        await store.close()
