@@ -26,17 +26,17 @@ pytestmark = pytest.mark.anyio
 # A hub stand-in: appends start and end records, says so, then waits to be killed.
 KILLED_WRITER = textwrap.dedent(
     """
-    import sys, time, anyio
+    import sys, threading, anyio
     from mcpea_core.audit import open_store, AuditRecord
 
     async def main(url, calls):
         store = await open_store(url)
-        store._write_drafts = lambda *args: time.sleep(3600)  # a stuck disk: everything stays journaled
+        store._write_drafts = lambda *args: threading.Event().wait()  # a stuck disk: all stays journaled
         for n in range(calls):
             await store.append_start(AuditRecord(f"c{n}", "start", "t", "p", "killed", arguments={"n": n}))
             await store.append_end(AuditRecord(f"c{n}", "end", "t", "p", "killed", outcome="success"))
         print("accepted", flush=True)
-        await anyio.sleep(3600)
+        await anyio.sleep_forever()  # until the test kills it
 
     anyio.run(main, sys.argv[1], int(sys.argv[2]))
     """
