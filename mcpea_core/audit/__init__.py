@@ -15,8 +15,9 @@ only :class:`AuditSettings`) and a hub with auditing off stay cheap to start.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .plugin import AuditPlugin, AuditUnavailable
@@ -66,9 +67,4 @@ _LAZY = {
     "VerifyReport": ".verify",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

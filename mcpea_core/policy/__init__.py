@@ -8,8 +8,9 @@ use (a hub without a ``[policy]`` section never loads the plugin).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from .plugin import PolicyPlugin
@@ -19,9 +20,4 @@ __all__ = ["PolicyPlugin", "PolicySettings", "RateLimitRule"]
 
 _LAZY = {"PolicyPlugin": ".plugin", "PolicySettings": ".settings", "RateLimitRule": ".settings"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -43,6 +43,20 @@ KILLED_WRITER = textwrap.dedent(
 )
 
 
+def hold_writer(store: object) -> threading.Event:
+    """Make the store's writer thread wait (at most 30 s) before each commit, until the event is set."""
+    assert isinstance(store, SQLiteStore)
+    release = threading.Event()
+    write_drafts = store._write_drafts
+
+    def held(*args: Any) -> None:
+        release.wait(30)
+        write_drafts(*args)
+
+    store._write_drafts = held  # type: ignore[method-assign]
+    return release
+
+
 async def test_records_a_killed_hub_accepted_are_moved_in_by_the_next_store(tmp_path: Path) -> None:
     path = tmp_path / "audit.sqlite3"
     url = f"sqlite://{path}"
@@ -74,15 +88,7 @@ async def test_records_a_killed_hub_accepted_are_moved_in_by_the_next_store(tmp_
 async def test_a_live_hubs_journal_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "audit.sqlite3"
     live = await open_store(f"sqlite://{path}")
-    assert isinstance(live, SQLiteStore)
-    stuck = threading.Event()
-    write_drafts = live._write_drafts
-
-    def slow_write_drafts(*args: Any) -> None:
-        stuck.wait(30)
-        write_drafts(*args)
-
-    live._write_drafts = slow_write_drafts  # type: ignore[method-assign]
+    stuck = hold_writer(live)
     try:
         await live.append_start(make_record("running"))
         other = await open_store(f"sqlite://{path}")  # another hub opening the same file
@@ -250,15 +256,7 @@ async def test_a_reader_does_not_wait_forever_for_a_stuck_writer(
 
     monkeypatch.setattr(_writer, "_CATCH_UP_LIMIT", 0.3)
     store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
-    assert isinstance(store, SQLiteStore)
-    stuck = threading.Event()
-    write_drafts = store._write_drafts
-
-    def stuck_write_drafts(*args: Any) -> None:
-        stuck.wait(30)
-        write_drafts(*args)
-
-    store._write_drafts = stuck_write_drafts  # type: ignore[method-assign]
+    stuck = hold_writer(store)
     try:
         await store.append_start(make_record("waiting"))
         assert await store.head() is None, "nothing is in the database yet, and the reader says so"
