@@ -196,6 +196,12 @@ def _any_secret_mark(node: Any, depth: int) -> bool:
     return False
 
 
+# As tuples: ``bool | int`` in an isinstance call builds a new union object each time it runs.
+_SCALARS = (bool, int)
+_COLLECTIONS = (Sequence, set, frozenset)
+_BYTES = (bytes, bytearray)
+
+
 class _Walker:
     """Walks a value alongside the JSON Schema that describes it."""
 
@@ -211,7 +217,7 @@ class _Walker:
             return "[TOO DEEP]"
         if isinstance(value, str):
             return self.redactor.text(value)
-        if isinstance(value, bool | int) or value is None:
+        if isinstance(value, _SCALARS) or value is None:
             return value
         if isinstance(value, float):
             return value if math.isfinite(value) else str(value)
@@ -219,9 +225,9 @@ class _Walker:
             return self.value(value.model_dump(mode="json", by_alias=True), schemas, depth)
         if isinstance(value, Mapping):
             return {storable(str(k)): self.member(str(k), v, nodes, depth) for k, v in value.items()}
-        if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
+        if isinstance(value, _COLLECTIONS) and not isinstance(value, _BYTES):
             return [self.value(v, self.items(nodes, i), depth + 1) for i, v in enumerate(value)]
-        if isinstance(value, bytes | bytearray):
+        if isinstance(value, _BYTES):
             return f"<{len(value)} bytes>"
         return self.redactor.text(str(value))
 
