@@ -15,8 +15,9 @@ A journal belongs to one live hub process, which holds an exclusive
 the next store opened on that database moves its records in (those not
 already there, by record id) and deletes it (:func:`recover`).
 
-Each line is JSON: ``{"record": [...], "notifications": [{...}, ...]}``: the
-record's draft (its fields, unsealed; see ``record.Draft``) and the call's
+Each line is JSON: the record's draft as an array (its fields, unsealed; see
+``record.Draft``), or, for an end record with notifications,
+``{"record": [...], "notifications": [{...}, ...]}``: the draft and the call's
 notification outbox entries, so they reach the database in one transaction,
 as they would have directly.
 """
@@ -35,7 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .record import AuditRecord, Draft, record_from_draft
+import orjson
+
+from .record import AuditRecord, Draft, compact_json_encoder, record_from_draft
 from .store import AuditStoreError
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ __all__ = ["Journal", "JournalEntry", "journal_paths", "recover"]
 
 logger = logging.getLogger("mcpea.audit")
 
+
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One accepted record and the notifications to commit with it."""
@@ -53,25 +57,32 @@ class JournalEntry:
     notifications: tuple[OutboxEntry, ...] = ()
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # json.dumps makes one per call
+_encode = compact_json_encoder(sort_keys=False, allow_nan=True)  # as json.dumps would, but once
+_ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 def encode(draft: Draft, notifications: Sequence[OutboxEntry]) -> bytes:
-    """A journal line: the record's draft (a JSON array) and its notifications.
+    """A journal line: the record's draft (a JSON array), or it and its notifications (an object).
 
-    Cheap on purpose (one plain JSON encoding, on the event loop): the record,
-    its canonical JSON and its hash are made by the writer thread.
+    Cheap on purpose (one plain JSON encoding, on the event loop, twice per tool call):
+    orjson, about eight times quicker here than the json module. The record, its
+    canonical JSON and its hash are made by the writer thread.
     """
-    if not notifications:
-        return _ENCODER.encode({"record": draft}).encode("utf-8") + b"\n"
-    entries = [dataclasses.asdict(entry) for entry in notifications]
-    return _ENCODER.encode({"record": draft, "notifications": entries}).encode("utf-8") + b"\n"
+    value: object = draft
+    if notifications:
+        value = {"record": draft, "notifications": [dataclasses.asdict(entry) for entry in notifications]}
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:  # what orjson refuses and json takes (an integer beyond 64 bits): say it the slow way
+        return _encode(value).encode("utf-8") + b"\n"
 
 
 def decode(line: bytes) -> JournalEntry:
     from ..notify.outbox import OutboxEntry
 
     data = json.loads(line)
+    if isinstance(data, list):  # a draft alone
+        return JournalEntry(record_from_draft(tuple(data)))
     kept = data["record"]
     record = AuditRecord.from_dict(kept) if isinstance(kept, dict) else record_from_draft(tuple(kept))
     return JournalEntry(record, tuple(OutboxEntry(**entry) for entry in data.get("notifications", ())))

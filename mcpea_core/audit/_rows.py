@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .record import FORMAT_VERSION, GENESIS_HASH, AuditRecord, Canonical, Draft, canonical_json, draft_values
+from .record import (
+    DRAFT_FIELDS,
+    FORMAT_VERSION,
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    AuditRecord,
+    Canonical,
+    Draft,
+    canonical_json,
+    time_text,
+)
 from .store import AuditStoreError
 from .verify import ChainHead, Malformed
 
@@ -20,7 +31,6 @@ __all__ = [
     "seal_batch",
     "seal_drafts",
     "to_row",
-    "values_row",
 ]
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
@@ -53,31 +63,79 @@ def to_row(record: AuditRecord, canonical: Canonical | None = None) -> tuple[Any
     return tuple(json_text[name] if name in _JSON_COLUMNS else getattr(record, name) for name in COLUMNS)
 
 
-def values_row(
-    values: Mapping[str, Any], canonical: Canonical, seq: int, prev_hash: str, digest: str
-) -> tuple[Any, ...]:
-    """The row of a record sealed at ``seq`` from its field values (see ``record.draft_values``)."""
-    placed = {
-        "arguments": canonical.arguments,
-        "upstream": canonical.upstream,
-        "seq": seq,
-        "prev_hash": prev_hash,
-        "hash": digest,
-        "v": FORMAT_VERSION,
-    }
-    return tuple(placed[name] if name in placed else values[name] for name in COLUMNS)
+# Sealing a draft spells its canonical JSON (see record.AuditRecord.compute_hash) straight from the
+# draft's values into one template: the keys in sorted order, each value as canonical_json makes it.
+_SEALED_KEYS = (
+    "arguments", "call_id", "duration_ms", "error_class", "error_message", "hub", "id", "outcome", "phase",
+    "plugin", "plugin_version", "prev_hash", "principal", "seq", "session", "time", "tool", "transport",
+    "upstream", "v",
+)  # fmt: skip
+assert _SEALED_KEYS == tuple(sorted(HASHED_FIELDS)), "the template below must follow the hashed fields"
+_SEALED_TEXT = "{" + ",".join(f'"{key}":%s' for key in _SEALED_KEYS) + "}"
+assert DRAFT_FIELDS == (
+    "id", "phase", "call_id", "time", "tool", "principal", "hub", "plugin", "plugin_version", "transport",
+    "session", "arguments", "outcome", "error_class", "error_message", "duration_ms", "upstream",
+), "seal_drafts unpacks drafts in this order"  # fmt: skip
+assert COLUMNS == (
+    "call_id", "phase", "tool", "principal", "hub", "plugin", "plugin_version", "transport", "session",
+    "arguments", "outcome", "error_class", "error_message", "duration_ms", "upstream", "id", "time", "seq",
+    "prev_hash", "hash", "v",
+), "seal_drafts makes rows in this order"  # fmt: skip
+
+
+# The template with a call's own fields filled in (tool, principal, hub, plugin, its version,
+# transport, session): they repeat in both records of a call, and mostly from call to call.
+_CALL_KEYS = ("hub", "plugin", "plugin_version", "principal", "session", "tool", "transport")
+_FILLED: dict[tuple[Any, ...], str] = {}
+
+
+def _filled_template(call_fields: tuple[Any, ...]) -> str:
+    """``_SEALED_TEXT`` with ``call_fields`` (draft order: tool ... session) in, the rest left to fill."""
+    filled = _FILLED.get(call_fields)
+    if filled is None:
+        tool, principal, hub, plugin, plugin_version, transport, session = call_fields
+        ordered = (hub, plugin, plugin_version, principal, session, tool, transport)  # as in _CALL_KEYS
+        values = dict(zip(_CALL_KEYS, ordered, strict=True))
+        filled = "{" + ",".join(
+            f'"{key}":' + (canonical_json(values[key]).replace("%", "%%") if key in values else "%s")
+            for key in _SEALED_KEYS
+        ) + "}"
+        if len(_FILLED) >= 1024:  # many principals or sessions: start over rather than grow
+            _FILLED.clear()
+        _FILLED[call_fields] = filled
+    return filled
 
 
 def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[tuple[Any, ...]], ChainHead]:
-    """Rows for ``drafts`` placed after ``head``, and the new head: no :class:`AuditRecord` made."""
+    """Rows for ``drafts`` placed after ``head``, and the new head: no :class:`AuditRecord` made.
+
+    The writer thread's work per record on the journaled path, so it is spelled out: the
+    record's hash is the one :meth:`AuditRecord.compute_hash` gives its record (tested).
+    """
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     rows = []
+    js, version, sha256 = canonical_json, str(FORMAT_VERSION), hashlib.sha256
     for draft in drafts:
-        values = draft_values(draft)
-        canonical = Canonical.of(values)
+        (
+            id_, phase, call_id, time, tool, principal, hub, plugin, plugin_version, transport, session,
+            arguments, outcome, error_class, error_message, duration_ms, upstream,
+        ) = draft  # fmt: skip
+        if type(time) is int:
+            time = time_text(time)
+        if type(duration_ms) is int:
+            duration_ms = float(duration_ms)
+        arguments_text, upstream_text = js(arguments), js(upstream)
         seq += 1
-        digest = canonical.hash(seq, prev)
-        rows.append(values_row(values, canonical, seq, prev, digest))
+        text = _filled_template(draft[4:11]) % (
+            arguments_text, js(call_id), js(duration_ms), js(error_class), js(error_message), js(id_),
+            js(outcome), js(phase), js(prev), seq, js(time), upstream_text, version,
+        )  # fmt: skip
+        digest = sha256(text.encode("utf-8")).hexdigest()
+        rows.append((
+            call_id, phase, tool, principal, hub, plugin, plugin_version, transport, session, arguments_text,
+            outcome, error_class, error_message, duration_ms, upstream_text, id_, time, seq, prev, digest,
+            FORMAT_VERSION,
+        ))  # fmt: skip
         prev = digest
     return rows, ChainHead(seq, prev)
 

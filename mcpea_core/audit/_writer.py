@@ -87,14 +87,12 @@ class _Pending:
     notifications: Sequence[OutboxEntry] = ()
 
 
-@dataclass(slots=True)
-class _Accepted:
-    """An append already durable in the journal: ``end`` is the journal's size once its line was in."""
+_Accepted = tuple[Draft, "tuple[OutboxEntry, ...]", int, "Callable[[], None] | None"]
+"""An append already durable in the journal: ``(draft, notifications, end, committed)``.
 
-    draft: Draft
-    notifications: tuple[OutboxEntry, ...]
-    end: int
-    committed: Callable[[], None] | None
+``end`` is the journal's size once its line was in. A plain tuple: one is made per record,
+on the event loop.
+"""
 
 
 class _Wake:
@@ -146,10 +144,11 @@ class ThreadedStore(abc.ABC):
     gather_delay = 0.05
     """Journaled stores: how long the writer thread lets accepted records gather before a commit.
 
-    Each wake of the writer thread takes the GIL from the event loop a few times: on a stdio
-    hub (bench/bench_audit_overhead.py) 2 ms gave 0.52x the calls/s of audit off, 20 ms 0.65x,
-    100 ms 0.69x. Readers in this process do not wait for it (they wake the writer);
-    notifications reach the outbox at most this late.
+    Larger batches share one transaction, but past a few milliseconds that saves little:
+    on a stdio hub pinned to one core (bench/bench_audit_overhead.py, charging each server
+    all the CPU it uses) 0.5 s measured no better than 0.05 s, and 0.01 s worse. Readers in
+    this process do not wait for it (they wake the writer); notifications reach the outbox
+    at most this late.
     """
     max_accepted = 2000
     """Journaled stores: accepted records waiting for the writer thread before appends wait for it too."""
@@ -360,7 +359,7 @@ class ThreadedStore(abc.ABC):
             raise AuditStoreError(f"audit record of call {draft[2]} cannot be written: {exc}") from exc
         with self._accept_lock:
             end = journal.append(line)
-            self._accepted.append(_Accepted(draft, tuple(notifications), end, committed))
+            self._accepted.append((draft, tuple(notifications), end, committed))
         if self._idle:
             self._idle = False
             self._queue.put(_Wake())
@@ -605,12 +604,12 @@ class ThreadedStore(abc.ABC):
         self._retry_delay = _RETRY_FIRST
         self._last_failure_log = float("-inf")
         if backlog and self._journal is not None:
-            self._journal.empty_if_at(backlog[-1].end)
+            self._journal.empty_if_at(backlog[-1][2])
 
     def _write_accepted(self, chunk: list[_Accepted]) -> None:
-        self._write_drafts([a.draft for a in chunk], [n for a in chunk for n in a.notifications])
+        self._write_drafts([draft for draft, _, _, _ in chunk], [n for _, ns, _, _ in chunk for n in ns])
         self._count(len(chunk))
-        _call_each([a.committed for a in chunk if a.committed is not None])
+        _call_each([committed for _, _, _, committed in chunk if committed is not None])
 
     def _close_journal(self) -> None:
         journal, self._journal = self._journal, None

@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 from mcp.shared.exceptions import MCPError
 
-from .._ids import new_id
+from .._ids import record_id
 from ..context import Outcome, ToolCall, ToolOutcome
 from ..errors import PolicyDenied, ToolError
 from ..hookspecs import hookimpl
 from ..notify.outbox import OUTBOX_EXTRA, CallNotifications
 from ..pipeline import error_result
-from .record import AuditRecord, Draft, record_from_draft
+from .record import DRAFT_FIELDS, AuditRecord, Draft, record_from_draft
 from .redact import Redactor
 from .store import AuditStore, AuditStoreError, OutboxStore, default_store_url, store_from_url
 
@@ -62,6 +62,10 @@ logger = logging.getLogger("mcpea.audit")
 
 OnFailure = Literal["deny", "allow"]
 _MAX_ERROR_TEXT = 2000
+_CALL_FIELDS = slice(4, 11)  # what a call's start and end records share: tool ... session
+assert DRAFT_FIELDS[_CALL_FIELDS] == (
+    "tool", "principal", "hub", "plugin", "plugin_version", "transport", "session"
+)  # fmt: skip
 
 
 class AuditUnavailable(PolicyDenied):
@@ -82,6 +86,11 @@ def default_hub_instance() -> str:
 
 async def _raising(exc: BaseException) -> ToolOutcome:
     raise exc
+
+
+async def _then_true(wait: Awaitable[None]) -> bool:
+    await wait
+    return True
 
 
 def _discard(awaitable: Awaitable[ToolOutcome]) -> None:
@@ -170,31 +179,44 @@ class AuditPlugin:
         if not self._open_attempted:  # Hub.execute on a hub whose startup hooks never ran
             await self._open(raise_on_deny=False)
         started = time.perf_counter()
-        if not await self._write(self._start_draft(call)) and self.on_failure == "deny":
+        start = self._start_draft(call)
+        written = self._write(start)
+        if written is not True and written is not False:  # an awaitable: the store wants us to wait
+            written = await written
+        if not written and self.on_failure == "deny":
             _discard(inner)
             refusal = AuditUnavailable()
             return ToolOutcome(error_result(str(refusal)), "denied", refusal)
         try:
             outcome = await inner
         except anyio.get_cancelled_exc_class():
-            await self._write_end(call, self._end_draft(call, started, "cancelled", None))
+            await self._end(call, start, started, "cancelled", None)
             raise
         except (ToolError, MCPError) as exc:
             kind: Outcome = "denied" if isinstance(exc, ToolError) else "tool_error"
-            await self._write_end(call, self._end_draft(call, started, kind, exc))
+            await self._end(call, start, started, kind, exc)
             raise
         except BaseException as exc:
-            await self._write_end(call, self._end_draft(call, started, "crash", exc))
+            await self._end(call, start, started, "crash", exc)
             raise
-        await self._write_end(call, self._end_draft(call, started, outcome.outcome, outcome.error))
+        written = self._write_end(call, self._end_draft(call, start, started, outcome.outcome, outcome.error))
+        if written is not True and written is not False:
+            await written
         return outcome
 
-    async def _write_end(self, call: ToolCall, draft: Draft) -> None:
+    async def _end(
+        self, call: ToolCall, start: Draft, started: float, outcome: Outcome, error: BaseException | None
+    ) -> None:
+        """Write the end record of a call that raised."""
+        written = self._write_end(call, self._end_draft(call, start, started, outcome, error))
+        if written is not True and written is not False:
+            await written
+
+    def _write_end(self, call: ToolCall, draft: Draft) -> bool | Awaitable[bool]:
         """Write the end record with the notifications the notification plugin left on the call."""
-        handed = call.extras.pop(OUTBOX_EXTRA, None)
+        handed = call.extras.pop(OUTBOX_EXTRA, None) if call.extras else None
         if not isinstance(handed, CallNotifications) or not handed.entries:
-            await self._write(draft)
-            return
+            return self._write(draft)
         if not isinstance(self.store, OutboxStore):  # the hub hands entries over only to such a store
             logger.error(
                 "audit: %s keeps no notification outbox: %d notification(s) of call %s are lost",
@@ -202,48 +224,57 @@ class AuditPlugin:
                 len(handed.entries),
                 call.call_id,
             )
-            await self._write(draft)
-            return
-        await self._write(draft, handed)
+            return self._write(draft)
+        return self._write(draft, handed)
 
-    async def _write(self, draft: Draft, handed: CallNotifications | None = None) -> bool:
-        """Write a record; ``False`` if it failed.
+    def _write(self, draft: Draft, handed: CallNotifications | None = None) -> bool | Awaitable[bool]:
+        """Write a record: ``True`` when written, ``False`` when it failed, or an awaitable of either.
 
-        A journaled store (``appends_at_once``: SQLite's default) takes the draft as it is,
-        without waiting; any other gets the record, shielded from cancellation and bounded
-        by ``timeout``.
+        A journaled store (``appends_at_once``: SQLite's default) takes the draft at once,
+        without a coroutine in between (this runs twice per tool call); it may ask the caller
+        to wait for its writer thread (backpressure). Any other store gets the record through
+        :meth:`_append_waiting`, shielded from cancellation and bounded by ``timeout``.
         """
+        accept = self._accept
+        if accept is None:
+            return self._append_waiting(draft, handed)
         entries, committed = (handed.entries, handed.committed) if handed is not None else ((), None)
         try:
-            accept = self._accept
-            if accept is not None:
-                wait = accept(draft, entries, committed)
-                if wait is not None:
-                    await wait
-            else:
-                with anyio.fail_after(self.timeout, shield=True):
-                    await self._append(record_from_draft(draft), entries, committed)
+            wait = accept(draft, entries, committed)
         except Exception as exc:
-            phase, call_id, tool = draft[1], draft[2], draft[4]
-            if phase == "end":
-                consequence = "its outcome is missing from the audit trail"
-                if entries:
-                    consequence += f", and its {len(entries)} notification(s) with it"
-            elif self.on_failure == "deny":
-                consequence = "the call is refused"
-            else:
-                consequence = "the call runs unaudited (on_failure=allow)"
-            logger.error(
-                "audit: could not write the %s record of call %s (%s); %s: %s",
-                phase,
-                call_id,
-                tool,
-                consequence,
-                "timed out" if isinstance(exc, TimeoutError) else exc,
-                exc_info=not isinstance(exc, AuditStoreError | TimeoutError),
-            )
+            self._log_failure(draft, entries, exc)
+            return False
+        return True if wait is None else _then_true(wait)
+
+    async def _append_waiting(self, draft: Draft, handed: CallNotifications | None) -> bool:
+        entries, committed = (handed.entries, handed.committed) if handed is not None else ((), None)
+        try:
+            with anyio.fail_after(self.timeout, shield=True):
+                await self._append(record_from_draft(draft), entries, committed)
+        except Exception as exc:
+            self._log_failure(draft, entries, exc)
             return False
         return True
+
+    def _log_failure(self, draft: Draft, entries: Sequence[OutboxEntry], exc: Exception) -> None:
+        phase, call_id, tool = draft[1], draft[2], draft[4]
+        if phase == "end":
+            consequence = "its outcome is missing from the audit trail"
+            if entries:
+                consequence += f", and its {len(entries)} notification(s) with it"
+        elif self.on_failure == "deny":
+            consequence = "the call is refused"
+        else:
+            consequence = "the call runs unaudited (on_failure=allow)"
+        logger.error(
+            "audit: could not write the %s record of call %s (%s); %s: %s",
+            phase,
+            call_id,
+            tool,
+            consequence,
+            "timed out" if isinstance(exc, TimeoutError) else exc,
+            exc_info=not isinstance(exc, AuditStoreError | TimeoutError),
+        )
 
     async def _append(
         self, record: AuditRecord, entries: Sequence[OutboxEntry], committed: Callable[[], None] | None
@@ -263,23 +294,23 @@ class AuditPlugin:
     def _start_draft(self, call: ToolCall) -> Draft:
         tool = call.tool
         return (
-            new_id(), "start", call.call_id, time.time_ns(), tool.name,
+            record_id(), "start", call.call_id, time.time_ns(), tool.name,
             call.principal.id, self.hub_instance, tool.plugin, self._versions.get(tool.plugin),
             call.transport, call.session_id, self._arguments(call), None, None, None, None, {},
         )  # fmt: skip
 
     def _end_draft(
-        self, call: ToolCall, started: float, outcome: Outcome, error: BaseException | None
+        self, call: ToolCall, start: Draft, started: float, outcome: Outcome, error: BaseException | None
     ) -> Draft:
-        tool = call.tool
+        """The end record of ``call``, whose start record is ``start``: the fields of the call it copies."""
+        upstream = call.upstream
+        text = self.redactor.text
         return (
-            new_id(), "end", call.call_id, time.time_ns(), tool.name,
-            call.principal.id, self.hub_instance, tool.plugin, self._versions.get(tool.plugin),
-            call.transport, call.session_id, None, outcome,
+            record_id(), "end", start[2], time.time_ns(), *start[_CALL_FIELDS], None, outcome,
             _class_name(error) if error is not None else None,
             self.redactor.text(str(error))[:_MAX_ERROR_TEXT] if error is not None else None,
             round((time.perf_counter() - started) * 1000, 3),
-            {kind: [self.redactor.text(v) for v in values] for kind, values in call.upstream.items()},
+            {kind: [text(v) for v in values] for kind, values in upstream.items()} if upstream else {},
         )  # fmt: skip
 
     def _arguments(self, call: ToolCall) -> dict[str, Any]:

@@ -20,20 +20,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import c_make_encoder  # type: ignore[attr-defined]  # None without the C accelerator
+from json.encoder import encode_basestring as _json_string  # the C encoder, as json uses it
 from typing import Any, Literal
 
-from .._ids import new_id
+from .._ids import record_id
 from ..context import Outcome
 
 __all__ = [
     "DRAFT_FIELDS",
     "FORMAT_VERSION",
     "GENESIS_HASH",
+    "HASHED_FIELDS",
     "AuditRecord",
     "Canonical",
     "Draft",
@@ -51,7 +55,7 @@ FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first record of a chain."""
 
-_HASHED_FIELDS_V1 = (
+HASHED_FIELDS: tuple[str, ...] = (  # what a record's hash covers (format v1): every field but the hash
     "v",
     "id",
     "time",
@@ -83,18 +87,70 @@ def utc_now() -> str:
 def time_text(ns: int) -> str:
     """A time in nanoseconds since the epoch as :func:`utc_now` spells it (microseconds, UTC)."""
     seconds, micros = divmod(ns // 1000, 1_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros, tzinfo=None)
+    last = _last_second  # records come in bursts within one second: format its date and time once
+    if last[0] != seconds:
+        last = _last_second_is(seconds)
+    return f"{last[1]}.{micros:06d}Z"
+
+
+def _second_text(seconds: int) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
     if moment.year < 1000:  # isoformat pads the year to four digits, as strftime("%Y") does not everywhere
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.isoformat(timespec="microseconds") + "Z"
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.isoformat(timespec="seconds")
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def _last_second_is(seconds: int) -> tuple[int, str]:
+    global _last_second
+    _last_second = (seconds, _second_text(seconds))  # one assignment: safe to share between threads
+    return _last_second
+
+
+_last_second: tuple[int, str] = (0, _second_text(0))
+
+def _unencodable(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def compact_json_encoder(*, sort_keys: bool, allow_nan: bool) -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, ...).encode``, minus its set-up per call.
+
+    ``JSONEncoder.encode`` builds a new C encoder for every value it encodes,
+    which costs more than encoding a record; this builds it once. It leaves out
+    the circular-reference check: a value that contains itself raises
+    ``RecursionError`` instead of ``ValueError`` (records are trees).
+    """
+    if c_make_encoder is None:  # a Python without json's C accelerator
+        return json.JSONEncoder(
+            sort_keys=sort_keys, separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan
+        ).encode
+    encoder = c_make_encoder(None, _unencodable, _json_string, None, ":", ",", sort_keys, False, allow_nan)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_canonical_encode = compact_json_encoder(sort_keys=True, allow_nan=False)
 
 
 def canonical_json(value: Any) -> str:
-    """The one JSON spelling of ``value`` that hashes are computed over."""
-    return _CANONICAL.encode(value)
+    """The one JSON spelling of ``value`` that hashes are computed over.
+
+    Keys sorted, no whitespace, non-ASCII as is, no NaN or infinity. Strings,
+    ``None``, integers and floats (what most record fields hold) take a short
+    cut to the same text ``json`` makes for them; it saves most of the cost of
+    sealing a record.
+    """
+    if value is None:
+        return "null"
+    cls = type(value)
+    if cls is str:
+        return _json_string(value)
+    if cls is int:
+        return int.__repr__(value)
+    if cls is float and math.isfinite(value):
+        return float.__repr__(value)
+    if cls is dict and not value:  # most records' upstream ids, and arguments of tools that take none
+        return "{}"
+    return _canonical_encode(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +184,7 @@ class AuditRecord:
     error_message: str | None = None
     duration_ms: float | None = None
     upstream: dict[str, list[str]] = field(default_factory=dict)
-    id: str = field(default_factory=new_id)
+    id: str = field(default_factory=record_id)
     time: str = field(default_factory=utc_now)
     seq: int = 0
     prev_hash: str | None = None
@@ -147,7 +203,7 @@ class AuditRecord:
         """The fields the hash covers, for this record's format version."""
         if self.v != FORMAT_VERSION:
             raise ValueError(f"unknown audit record format v={self.v}")
-        return {name: getattr(self, name) for name in _HASHED_FIELDS_V1}
+        return {name: getattr(self, name) for name in HASHED_FIELDS}
 
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.hashed_content()).encode("utf-8")).hexdigest()
@@ -191,7 +247,7 @@ _SLOTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
 # The hashed fields in canonical (sorted) order fall into: arguments, the fields up to prev_hash,
 # prev_hash, principal, seq, the fields after seq up to upstream, upstream, v.
 _HEX = re.compile(r"[0-9a-f]*")
-_SORTED = sorted(_HASHED_FIELDS_V1)
+_SORTED = sorted(HASHED_FIELDS)
 _BEFORE_PREV_HASH = tuple(_SORTED[1 : _SORTED.index("prev_hash")])
 _AFTER_SEQ = tuple(_SORTED[_SORTED.index("seq") + 1 : _SORTED.index("upstream")])
 assert _SORTED[0] == "arguments" and _SORTED[-2:] == ["upstream", "v"]
@@ -217,13 +273,13 @@ class Canonical:
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Canonical:
         """The pieces for a record of the current format with these field values (``time`` as text)."""
-        arguments = _CANONICAL.encode(values["arguments"])
-        upstream = _CANONICAL.encode(values["upstream"])
-        before = _CANONICAL.encode({name: values[name] for name in _BEFORE_PREV_HASH})
-        after = _CANONICAL.encode({name: values[name] for name in _AFTER_SEQ})
+        arguments = canonical_json(values["arguments"])
+        upstream = canonical_json(values["upstream"])
+        before = canonical_json({name: values[name] for name in _BEFORE_PREV_HASH})
+        after = canonical_json({name: values[name] for name in _AFTER_SEQ})
         return cls(
             f'{{"arguments":{arguments},{before[1:-1]}',
-            _CANONICAL.encode(values["principal"]),
+            canonical_json(values["principal"]),
             f'{after[1:-1]},"upstream":{upstream},"v":{FORMAT_VERSION}}}',
             arguments,
             upstream,
@@ -231,7 +287,7 @@ class Canonical:
 
     def hash(self, seq: int, prev_hash: str) -> str:
         """The record's hash at ``seq`` after a record whose hash is ``prev_hash``."""
-        prev = f'"{prev_hash}"' if _HEX.fullmatch(prev_hash) else _CANONICAL.encode(prev_hash)
+        prev = f'"{prev_hash}"' if _HEX.fullmatch(prev_hash) else canonical_json(prev_hash)
         text = f'{self.head},"prev_hash":{prev},"principal":{self.principal},"seq":{seq},{self.tail}'
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

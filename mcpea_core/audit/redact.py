@@ -165,10 +165,45 @@ class Redactor:
         """A JSON-safe copy of ``arguments`` with secrets replaced, guided by the tool's input schema."""
         if schema and not _marks_secrets(schema):  # the common case: nothing in the schema to follow
             schema = None
+        if schema is None:
+            flat = self._flat(arguments)
+            if flat is not None:
+                return flat
         walker = _Walker(self, schema or {})
         result = walker.value(dict(arguments), [schema] if schema else [], 0)
         assert isinstance(result, dict)
         return result
+
+    def _flat(self, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What the walker makes of flat arguments (strings, integers, booleans, ``None``), made directly.
+
+        ``None`` when any value is something else: the walker handles those.
+        """
+        flat: dict[str, Any] = {}
+        for key, value in arguments.items():
+            if type(key) is not str or _is_secret_key(key):
+                return None
+            kind = type(value)
+            if kind is str:
+                flat[storable(key)] = self.text(value)
+            elif kind is int or kind is bool or value is None:
+                flat[storable(key)] = value
+            else:
+                return None
+        return flat
+
+
+_SECRET_KEY_SEEN: dict[str, bool] = {}
+
+
+def _is_secret_key(key: str) -> bool:
+    """Whether a key is named like a credential (cached: tools use the same few keys over and over)."""
+    known = _SECRET_KEY_SEEN.get(key)
+    if known is None:
+        if len(_SECRET_KEY_SEEN) >= 4096:  # keys of free-form objects must not grow this forever
+            _SECRET_KEY_SEEN.clear()
+        known = _SECRET_KEY_SEEN[key] = _normal_key(key) in _SECRET_KEYS
+    return known
 
 
 _MARKS: dict[int, tuple[Mapping[str, Any], bool]] = {}  # id(schema) -> (schema, marks a secret)
@@ -232,7 +267,7 @@ class _Walker:
         return self.redactor.text(str(value))
 
     def member(self, key: str, value: Any, nodes: list[Mapping[str, Any]], depth: int) -> Any:
-        if value is not None and _normal_key(key) in _SECRET_KEYS:
+        if value is not None and _is_secret_key(key):
             return self.secret(value)
         return self.value(value, self.properties(nodes, key), depth + 1)
 

@@ -175,6 +175,53 @@ def test_ids_differ_in_a_forked_child() -> None:
     assert child not in mine and len(child) == 32
 
 
+def test_ids_are_uuid7_and_grow_with_time() -> None:
+    """Time first (so the stores' id indexes grow at one end), the rest unguessable."""
+    import time
+    import uuid
+
+    before = time.time_ns() // 1_000_000
+    first = new_id()
+    time.sleep(0.002)
+    second = new_id()
+    assert uuid.UUID(hex=first).version == 7 and uuid.UUID(hex=first).variant == uuid.RFC_4122
+    assert before <= int(first[:12], 16) < int(second[:12], 16) <= time.time_ns() // 1_000_000
+    assert first < second
+    assert len({new_id()[12:] for _ in range(1000)}) == 1000  # unique without the time part
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"text": "héllo \u2028 \"q\"", "n": 1.5, "ok": True, "none": None},
+        {"big": 2**70},  # beyond what orjson writes: the json module does
+        {"nested": [{"a": [1]}]},
+    ],
+)
+def test_journal_lines_decode_to_the_record_they_were_made_from(arguments: dict[str, object]) -> None:
+    from mcpea_core.audit._journal import decode, encode
+
+    record = make_record("c1", arguments=arguments)
+    line = encode(draft_of(record), ())
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert decode(line).record == record
+
+
+def test_record_ids_are_uuid7_unique_and_grow_with_time() -> None:
+    import time
+    import uuid
+
+    from mcpea_core._ids import record_id
+
+    ids = [record_id() for _ in range(5000)]
+    time.sleep(0.002)
+    later = record_id()
+    assert len(set(ids)) == 5000 and all(uuid.UUID(hex=i).version == 7 for i in [*ids, later])
+    assert all(len(i) == 32 and i == i.lower() for i in ids)
+    assert sorted(ids) == ids  # in order within a millisecond too (the counter)
+    assert ids[-1] < later
+
+
 @pytest.mark.parametrize("prev_hash", ["0" * 64, "ab" * 32, 'not "hex"\\'])
 def test_sealing_from_canonical_pieces_matches_the_record_hash(prev_hash: str) -> None:
     record = AuditRecord(

@@ -58,3 +58,40 @@ def test_unknown_fields_are_refused() -> None:
 
 def test_an_integer_duration_hashes_like_the_float_stores_keep() -> None:
     assert make_record("c", "end", duration_ms=5).duration_ms == 5.0
+
+
+# Values that canonical JSON spells in every way it can: escapes, non-ASCII, floats, nesting.
+_AWKWARD_DRAFTS: list[dict[str, Any]] = [
+    {},
+    {"arguments": {"z": [1, 2.5, None, True], "a": {"é": '"quoted"\n\t\\'}}, "session": "s-1"},
+    {"phase": "end", "arguments": None, "outcome": "crash", "error_class": "builtins.ValueError",
+     "error_message": "bad \x01 value ✓ 🙂", "duration_ms": 1e16, "upstream": {"request_ids": ["req_1"]}},
+    {"phase": "end", "arguments": None, "outcome": "success", "duration_ms": 7, "plugin_version": "1.2.3"},
+    {"arguments": {"big": 2**70, "neg": -0.0, "tiny": 5e-324}, "transport": "http", "plugin": "p\u2028q"},
+    {"principal": "100% %s %(x)s %%", "tool": "t%d", "session": "%"},  # the template is %-formatted
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fields", _AWKWARD_DRAFTS)
+@pytest.mark.parametrize("prev", [GENESIS_HASH, "f" * 64])
+def test_sealing_a_draft_makes_the_row_and_hash_sealing_its_record_makes(
+    fields: dict[str, Any], prev: str
+) -> None:
+    """The writer thread's fast path (``seal_drafts``) and ``AuditRecord.seal`` agree to the byte."""
+    from mcpea_core.audit._rows import seal_drafts, to_row
+    from mcpea_core.audit.record import draft_of, record_from_draft
+    from mcpea_core.audit.verify import ChainHead
+
+    phase = fields.pop("phase", "start")
+    draft = list(draft_of(make_record("c1", phase, **fields)))
+    draft[3] = 1_764_000_000_123_456_789  # time as the plugin drafts it: nanoseconds
+    record = record_from_draft(tuple(draft))
+    head = ChainHead(41, prev) if prev != GENESIS_HASH else None
+
+    rows, new_head = seal_drafts([tuple(draft), tuple(draft)], head)
+
+    first = record.seal(42 if head else 1, prev)
+    second = record.seal(first.seq + 1, first.hash or "")
+    assert rows == [to_row(first), to_row(second)]
+    assert first.hash == first.compute_hash() and new_head == ChainHead(second.seq, second.hash or "")
+    assert first.time == "2025-11-24T16:00:00.123456Z"
