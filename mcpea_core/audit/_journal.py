@@ -99,8 +99,8 @@ class Journal:
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(f"{database.name}.pending-{os.getpid()}-{secrets.token_hex(4)}")
         self._fd: int | None = None
-        self._size = 0  # bytes written; guarded by _lock with every write and truncation
-        self._lock = threading.Lock()
+        self._size = 0  # bytes written; guarded by lock with every write and truncation
+        self.lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -123,23 +123,27 @@ class Journal:
 
     def append(self, line: bytes) -> int:
         """Write one line; returns the journal's size after it (the line is then durable)."""
-        with self._lock:
-            fd = self._fd
-            if fd is None:
-                raise AuditStoreError("the audit store is not open")
-            try:
-                written = os.write(fd, line)
-                if written != len(line):  # a short write (disk full): take the partial line back
-                    os.ftruncate(fd, self._size)
-                    raise OSError(f"short write ({written} of {len(line)} bytes)")
-            except OSError as exc:
-                raise AuditStoreError(f"audit store could not write its journal {self.path}: {exc}") from exc
-            self._size += written
-            return self._size
+        with self.lock:
+            return self.append_locked(line)
+
+    def append_locked(self, line: bytes) -> int:
+        """:meth:`append`, for a caller that holds :attr:`lock` (to keep its own records in journal order)."""
+        fd = self._fd
+        if fd is None:
+            raise AuditStoreError("the audit store is not open")
+        try:
+            written = os.write(fd, line)
+            if written != len(line):  # a short write (disk full): take the partial line back
+                os.ftruncate(fd, self._size)
+                raise OSError(f"short write ({written} of {len(line)} bytes)")
+        except OSError as exc:
+            raise AuditStoreError(f"audit store could not write its journal {self.path}: {exc}") from exc
+        self._size += written
+        return self._size
 
     def empty_if_at(self, size: int) -> bool:
         """Truncate the journal if nothing was written after ``size`` bytes (all of it is in the database)."""
-        with self._lock:
+        with self.lock:
             if self._fd is None or self._size != size or size == 0:
                 return False
             os.ftruncate(self._fd, 0)
@@ -148,7 +152,7 @@ class Journal:
 
     def close(self, *, delete: bool) -> None:
         """Close; ``delete`` only when every line is in the database (else it is recovered later)."""
-        with self._lock:
+        with self.lock:
             fd, self._fd = self._fd, None
             if fd is None:
                 return

@@ -99,6 +99,14 @@ class _Wake:
     """Put on the queue to wake a writer thread that sleeps with nothing to do."""
 
 
+_GATHER = _Wake()
+"""The first record accepted after the writer thread went idle: it starts a batch, gathered for
+``gather_delay`` like any other (committing that one record at once would cost a transaction
+per burst of calls)."""
+_HURRY = _Wake()
+"""Appends are held back (backpressure): move what is accepted in now."""
+
+
 _Item = _Pending | _Wake | Callable[[], None] | None
 
 
@@ -167,7 +175,6 @@ class ThreadedStore(abc.ABC):
         self._reader_lock = threading.Lock()
         self._closed = False
         self._journal: Journal | None = None
-        self._accept_lock = threading.Lock()  # journal line and queue entry in the same order
         # Accepted records travel to the writer thread in a deque it polls every gather_delay while
         # there is work, so accepting costs no system call; a writer with nothing to do sleeps on the
         # queue (_idle) and the first record accepted after that wakes it.
@@ -357,13 +364,13 @@ class ThreadedStore(abc.ABC):
             line = encode(draft, notifications)
         except (TypeError, ValueError) as exc:  # redacted arguments are JSON-safe: this is a bug
             raise AuditStoreError(f"audit record of call {draft[2]} cannot be written: {exc}") from exc
-        with self._accept_lock:
-            end = journal.append(line)
-            self._accepted.append((draft, tuple(notifications), end, committed))
+        accepted = self._accepted
+        with journal.lock:  # the journal's lines and the queue in one order
+            accepted.append((draft, tuple(notifications), journal.append_locked(line), committed))
         if self._idle:
             self._idle = False
-            self._queue.put(_Wake())
-        if len(self._accepted) >= self.max_accepted and not self._backlog:
+            self._queue.put(_GATHER)
+        if len(accepted) >= self.max_accepted and not self._backlog:
             return self._writer_caught_up()
         return None
 
@@ -379,7 +386,7 @@ class ThreadedStore(abc.ABC):
             return
         with self._drain_lock:
             self._drain_waiters.append(future)
-        self._queue.put(_Wake())
+        self._queue.put(_HURRY)
         with anyio.move_on_after(5.0):  # a writer that cannot commit must not stall every call
             await asyncio.shield(future)
 
@@ -494,6 +501,8 @@ class ThreadedStore(abc.ABC):
     def _serve(self) -> None:
         while True:
             item: _Item | _RetryDue = self._next()
+            if item is _GATHER:
+                continue  # _next now waits gather_delay, or until something else is queued
             pending: list[_Pending] = []
             stop, task = False, None
             while True:

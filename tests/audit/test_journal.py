@@ -145,6 +145,25 @@ async def test_appends_wait_for_a_writer_that_falls_behind(tmp_path: Path) -> No
         await store.close()
 
 
+async def test_records_after_a_rest_gather_into_one_commit(tmp_path: Path) -> None:
+    """The first record after the writer went idle waits ``gather_delay`` too, like the rest."""
+    import anyio
+
+    store = store_from_url(f"sqlite://{tmp_path / 'a.sqlite3'}")
+    assert isinstance(store, SQLiteStore)
+    store.gather_delay = 0.3
+    await store.open()
+    try:
+        for n in range(3):
+            await store.append_start(make_record(f"c{n}"))
+            await anyio.sleep(0.02)
+        assert store.stats.commits == 0  # none of the three went in on its own
+        await anyio.sleep(0.6)
+        assert (store.stats.commits, store.stats.records) == (1, 3)
+    finally:
+        await store.close()
+
+
 async def test_an_unwritable_journal_refuses_the_append(tmp_path: Path) -> None:
     from mcpea_core.audit import AuditStoreError
 
