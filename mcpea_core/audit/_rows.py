@@ -84,8 +84,9 @@ assert COLUMNS == (
 
 
 # The template with a call's own fields filled in (tool, principal, hub, plugin, its version,
-# transport, session): they repeat in both records of a call, and mostly from call to call.
-_CALL_KEYS = ("hub", "plugin", "plugin_version", "principal", "session", "tool", "transport")
+# transport, session): they repeat in both records of a call, and mostly from call to call. The
+# format version too: drafts are made in the current one.
+_CALL_KEYS = ("hub", "plugin", "plugin_version", "principal", "session", "tool", "transport", "v")
 _FILLED: dict[tuple[Any, ...], str] = {}
 
 
@@ -94,7 +95,7 @@ def _filled_template(call_fields: tuple[Any, ...]) -> str:
     filled = _FILLED.get(call_fields)
     if filled is None:
         tool, principal, hub, plugin, plugin_version, transport, session = call_fields
-        ordered = (hub, plugin, plugin_version, principal, session, tool, transport)  # as in _CALL_KEYS
+        ordered = (hub, plugin, plugin_version, principal, session, tool, transport, FORMAT_VERSION)
         values = dict(zip(_CALL_KEYS, ordered, strict=True))
         filled = "{" + ",".join(
             f'"{key}":' + (canonical_json(values[key]).replace("%", "%%") if key in values else "%s")
@@ -113,8 +114,9 @@ def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[t
     record's hash is the one :meth:`AuditRecord.compute_hash` gives its record (tested).
     """
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    prev_text = canonical_json(prev)
     rows = []
-    js, version, sha256 = canonical_json, str(FORMAT_VERSION), hashlib.sha256
+    js, sha256 = canonical_json, hashlib.sha256
     for draft in drafts:
         (
             id_, phase, call_id, time, tool, principal, hub, plugin, plugin_version, transport, session,
@@ -127,8 +129,13 @@ def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[t
         arguments_text, upstream_text = js(arguments), js(upstream)
         seq += 1
         text = _filled_template(draft[4:11]) % (
-            arguments_text, js(call_id), js(duration_ms), js(error_class), js(error_message), js(id_),
-            js(outcome), js(phase), js(prev), seq, js(time), upstream_text, version,
+            arguments_text, js(call_id),
+            "null" if duration_ms is None else js(duration_ms),
+            "null" if error_class is None else js(error_class),
+            "null" if error_message is None else js(error_message),
+            js(id_),
+            "null" if outcome is None else js(outcome),
+            js(phase), prev_text, seq, js(time), upstream_text,
         )  # fmt: skip
         digest = sha256(text.encode("utf-8")).hexdigest()
         rows.append((
@@ -136,7 +143,7 @@ def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[t
             outcome, error_class, error_message, duration_ms, upstream_text, id_, time, seq, prev, digest,
             FORMAT_VERSION,
         ))  # fmt: skip
-        prev = digest
+        prev, prev_text = digest, f'"{digest}"'  # a hex digest needs no escaping
     return rows, ChainHead(seq, prev)
 
 
