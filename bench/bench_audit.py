@@ -6,8 +6,10 @@ calls run at once for ``--seconds`` after a short warm-up. The figure is
 records committed into the database per second, with the commits
 (transactions) it took and the append latency (for SQLite with
 ``synchronous=NORMAL`` an append returns once its record is in the journal;
-the records/s still count only what reached the database). Targets on a 2-core machine: SQLite >= 3,000 records/s,
-PostgreSQL >= 1,500 records/s.
+the records/s still count only what reached the database). Targets on a 2-core machine:
+SQLite >= 3,000 records/s, PostgreSQL >= 1,500 records/s. At concurrency 1 every append waits
+for the one before it to commit, so for PostgreSQL that row measures the commit round trip
+(a WAL fsync each), not how much a hub serving many calls at once can write.
 
 Usage::
 
