@@ -3,8 +3,8 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_audit_overhead.py            # about a minute
-    .venv/bin/python bench/bench_audit_overhead.py --quick    # about 20 seconds
+    .venv/bin/python bench/bench_audit_overhead.py            # about 25 seconds
+    .venv/bin/python bench/bench_audit_overhead.py --quick    # about 5 seconds
     .venv/bin/python bench/bench_audit_overhead.py --check    # exit 1 when a target fails
 
 Three ``mcpea serve`` processes over stdio, identical but for the audit store
