@@ -336,7 +336,7 @@ def report(results: dict[str, dict[str, Series]]) -> list[Row]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="smaller counts: about 20 seconds")
+    parser.add_argument("--quick", action="store_true", help="smaller counts: about 5 seconds")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target fails")
     parser.add_argument("--no-full", action="store_true", help="leave out the synchronous=FULL server")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
