@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from mcpea_core._ids import new_id
 from mcpea_core.audit import RecordFilter, open_store, store_from_url
 from mcpea_core.audit._journal import Journal, encode, journal_paths
 from mcpea_core.audit.record import AuditRecord, draft_of
@@ -158,7 +157,9 @@ async def test_records_after_a_rest_gather_into_one_commit(tmp_path: Path) -> No
             await store.append_start(make_record(f"c{n}"))
             await anyio.sleep(0.02)
         assert store.stats.commits == 0  # none of the three went in on its own
-        await anyio.sleep(0.6)
+        with anyio.fail_after(5):
+            while not store.stats.commits:
+                await anyio.sleep(0.01)
         assert (store.stats.commits, store.stats.records) == (1, 3)
     finally:
         await store.close()
@@ -179,36 +180,6 @@ async def test_an_unwritable_journal_refuses_the_append(tmp_path: Path) -> None:
         await store.close()
 
 
-def test_ids_differ_in_a_forked_child() -> None:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report one id and leave at once
-        os.write(write, new_id().encode())
-        os._exit(0)
-    os.close(write)
-    child = os.read(read, 64).decode()
-    os.close(read)
-    os.waitpid(pid, 0)
-    mine = {new_id() for _ in range(1000)}
-    assert len(mine) == 1000 and all(len(i) == 32 and int(i, 16) >= 0 for i in mine)
-    assert child not in mine and len(child) == 32
-
-
-def test_ids_are_uuid7_and_grow_with_time() -> None:
-    """Time first (so the stores' id indexes grow at one end), the rest unguessable."""
-    import time
-    import uuid
-
-    before = time.time_ns() // 1_000_000
-    first = new_id()
-    time.sleep(0.002)
-    second = new_id()
-    assert uuid.UUID(hex=first).version == 7 and uuid.UUID(hex=first).variant == uuid.RFC_4122
-    assert before <= int(first[:12], 16) < int(second[:12], 16) <= time.time_ns() // 1_000_000
-    assert first < second
-    assert len({new_id()[12:] for _ in range(1000)}) == 1000  # unique without the time part
-
-
 @pytest.mark.parametrize(
     "arguments",
     [
@@ -224,21 +195,6 @@ def test_journal_lines_decode_to_the_record_they_were_made_from(arguments: dict[
     line = encode(draft_of(record), ())
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     assert decode(line).record == record
-
-
-def test_record_ids_are_uuid7_unique_and_grow_with_time() -> None:
-    import time
-    import uuid
-
-    from mcpea_core._ids import record_id
-
-    ids = [record_id() for _ in range(5000)]
-    time.sleep(0.002)
-    later = record_id()
-    assert len(set(ids)) == 5000 and all(uuid.UUID(hex=i).version == 7 for i in [*ids, later])
-    assert all(len(i) == 32 and i == i.lower() for i in ids)
-    assert sorted(ids) == ids  # in order within a millisecond too (the counter)
-    assert ids[-1] < later
 
 
 @pytest.mark.parametrize("prev_hash", ["0" * 64, "ab" * 32, 'not "hex"\\'])
