@@ -14,7 +14,6 @@ from .record import (
     GENESIS_HASH,
     HASHED_FIELDS,
     AuditRecord,
-    Canonical,
     Draft,
     canonical_json,
     time_text,
@@ -49,18 +48,12 @@ def column_definitions(*, bigint: str, double: str) -> str:
     )
 
 
-def to_row(record: AuditRecord, canonical: Canonical | None = None) -> tuple[Any, ...]:
-    """The record's values in :data:`COLUMNS` order; JSON fields as canonical JSON text.
-
-    ``canonical`` is the record's :meth:`~.record.AuditRecord.canonical`, if made already.
-    """
-    if canonical is None:
-        return tuple(
-            canonical_json(getattr(record, name)) if name in _JSON_COLUMNS else getattr(record, name)
-            for name in COLUMNS
-        )
-    json_text = {"arguments": canonical.arguments, "upstream": canonical.upstream}
-    return tuple(json_text[name] if name in _JSON_COLUMNS else getattr(record, name) for name in COLUMNS)
+def to_row(record: AuditRecord) -> tuple[Any, ...]:
+    """The record's values in :data:`COLUMNS` order; JSON fields as canonical JSON text."""
+    return tuple(
+        canonical_json(getattr(record, name)) if name in _JSON_COLUMNS else getattr(record, name)
+        for name in COLUMNS
+    )
 
 
 # Sealing a draft spells its canonical JSON (see record.AuditRecord.compute_hash) straight from the
@@ -177,15 +170,13 @@ def head_from_row(row: Any) -> ChainHead | None:
     return ChainHead(int(row[0]), str(row[1])) if row is not None and row[0] else None
 
 
-def seal_batch(
-    records: Sequence[AuditRecord], head: ChainHead | None, canonicals: Sequence[Canonical] | None = None
-) -> list[AuditRecord]:
-    """Place ``records`` after ``head`` in the chain, in order (``canonicals``: theirs, if made already)."""
+def seal_batch(records: Sequence[AuditRecord], head: ChainHead | None) -> list[AuditRecord]:
+    """Place ``records`` after ``head`` in the chain, in order."""
     seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     sealed = []
-    for n, record in enumerate(records):
+    for record in records:
         seq += 1
-        placed = record.seal(seq, prev, canonicals[n] if canonicals is not None else None)
+        placed = record.seal(seq, prev)
         prev = placed.hash or ""
         sealed.append(placed)
     return sealed

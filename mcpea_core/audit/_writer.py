@@ -51,7 +51,7 @@ import anyio
 import anyio.to_thread
 
 from ._journal import Journal, JournalEntry, encode, recover
-from .record import AuditRecord, Canonical, Draft, draft_of, record_from_draft
+from .record import AuditRecord, Draft, draft_of, record_from_draft
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
@@ -198,12 +198,8 @@ class ThreadedStore(abc.ABC):
         self,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
-        """Seal ``records`` after the current head; commit them and ``notifications`` in one transaction.
-
-        ``canonicals`` are the records' canonical JSON when made already (saves encoding them again).
-        """
+        """Seal ``records`` after the current head; commit them and ``notifications`` in one transaction."""
 
     @abc.abstractmethod
     def _close_writer(self) -> None: ...
@@ -226,8 +222,7 @@ class ThreadedStore(abc.ABC):
 
     def _write_drafts(self, drafts: Sequence[Draft], notifications: Sequence[OutboxEntry]) -> None:
         """Journaled stores: seal and commit drafts like ``_write_batch`` (a store may do it cheaper)."""
-        records = [record_from_draft(draft) for draft in drafts]
-        self._write_batch(records, notifications, [record.canonical() for record in records])
+        self._write_batch([record_from_draft(draft) for draft in drafts], notifications)
 
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
         """Journaled stores: which of these record ids the database holds (writer thread)."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._rows import seal_batch
 from ._writer import ThreadedStore
-from .record import AuditRecord, Canonical, canonical_json
+from .record import AuditRecord, canonical_json
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, Malformed, VerifyReport, verify_chain
 
@@ -146,7 +146,6 @@ class JsonlStore(ThreadedStore):
         self,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
         if notifications:
             raise AuditStoreError("the jsonl audit store keeps no notification outbox")
@@ -155,7 +154,7 @@ class JsonlStore(ThreadedStore):
         with _locked(fd):
             size = os.fstat(fd).st_size
             head = self._known[1] if self._known and self._known[0] == size else self._tail_head(size)
-            sealed = seal_batch(records, head, canonicals)
+            sealed = seal_batch(records, head)
             data = "".join(canonical_json(r.to_dict()) + "\n" for r in sealed).encode("utf-8")
             try:
                 view = memoryview(data)

@@ -39,7 +39,7 @@ from ..errors import ConfigError
 from ..notify.postgres_outbox import create_schema, create_table, insert_entries
 from ._rows import COLUMNS, column_definitions, from_row, head_from_row, readable, seal_batch, to_row
 from ._writer import ThreadedStore
-from .record import GENESIS_HASH, AuditRecord, Canonical
+from .record import GENESIS_HASH, AuditRecord
 from .store import RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
 
@@ -152,7 +152,6 @@ class PostgresStore(ThreadedStore):
         self,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
         conn = self._writer
         if conn is None or conn.closed or conn.broken:

@@ -21,9 +21,8 @@ import dataclasses
 import hashlib
 import json
 import math
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder  # type: ignore[attr-defined]  # None without the C accelerator
@@ -39,7 +38,6 @@ __all__ = [
     "GENESIS_HASH",
     "HASHED_FIELDS",
     "AuditRecord",
-    "Canonical",
     "Draft",
     "Phase",
     "canonical_json",
@@ -208,18 +206,20 @@ class AuditRecord:
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self.hashed_content()).encode("utf-8")).hexdigest()
 
-    def canonical(self) -> Canonical:
-        """The canonical JSON of this record, less its place in the chain (see :class:`Canonical`)."""
-        if self.v != FORMAT_VERSION:
-            raise ValueError(f"unknown audit record format v={self.v}")
-        return Canonical.of({name: getattr(self, name) for name in DRAFT_FIELDS})
-
-    def seal(self, seq: int, prev_hash: str, canonical: Canonical | None = None) -> AuditRecord:
+    def seal(self, seq: int, prev_hash: str) -> AuditRecord:
         """This record placed in a chain after a record whose hash is ``prev_hash``.
 
-        ``canonical`` is this record's :meth:`canonical` if it was made already.
+        Sealed the way the stores seal drafts (``_rows.seal_drafts``); the hash is the one
+        :meth:`compute_hash` gives the sealed record.
         """
-        digest = (canonical or self.canonical()).hash(seq, prev_hash)
+        from ._rows import seal_drafts  # (it builds on this module)
+        from .verify import ChainHead
+
+        if self.v != FORMAT_VERSION:
+            raise ValueError(f"unknown audit record format v={self.v}")
+        draft = tuple(getattr(self, name) for name in DRAFT_FIELDS)
+        (row,), _ = seal_drafts([draft], ChainHead(seq - 1, prev_hash))
+        digest = row[_HASH_COLUMN]
         # A copy with three fields changed: what dataclasses.replace makes, without its cost.
         sealed = object.__new__(AuditRecord)
         for name in _SLOTS:
@@ -243,55 +243,10 @@ class AuditRecord:
 
 
 _SLOTS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(AuditRecord))
+_HASH_COLUMN = _SLOTS.index("hash")  # a stored row's columns follow the fields
 
 # The hashed fields in canonical (sorted) order fall into: arguments, the fields up to prev_hash,
 # prev_hash, principal, seq, the fields after seq up to upstream, upstream, v.
-_HEX = re.compile(r"[0-9a-f]*")
-_SORTED = sorted(HASHED_FIELDS)
-_BEFORE_PREV_HASH = tuple(_SORTED[1 : _SORTED.index("prev_hash")])
-_AFTER_SEQ = tuple(_SORTED[_SORTED.index("seq") + 1 : _SORTED.index("upstream")])
-assert _SORTED[0] == "arguments" and _SORTED[-2:] == ["upstream", "v"]
-assert _SORTED[_SORTED.index("prev_hash") + 1 : _SORTED.index("seq")] == ["principal"]
-
-
-@dataclass(frozen=True, slots=True)
-class Canonical:
-    """A record's canonical JSON in pieces, so sealing it at any place in a chain costs one hash.
-
-    The canonical JSON of a sealed record is ``head + "prev_hash" + principal +
-    "seq" + tail`` (keys sorted), so a store can seal a record made earlier
-    without encoding it again; ``arguments`` and ``upstream`` are the JSON
-    text the stores keep in their columns.
-    """
-
-    head: str
-    principal: str
-    tail: str
-    arguments: str
-    upstream: str
-
-    @classmethod
-    def of(cls, values: Mapping[str, Any]) -> Canonical:
-        """The pieces for a record of the current format with these field values (``time`` as text)."""
-        arguments = canonical_json(values["arguments"])
-        upstream = canonical_json(values["upstream"])
-        before = canonical_json({name: values[name] for name in _BEFORE_PREV_HASH})
-        after = canonical_json({name: values[name] for name in _AFTER_SEQ})
-        return cls(
-            f'{{"arguments":{arguments},{before[1:-1]}',
-            canonical_json(values["principal"]),
-            f'{after[1:-1]},"upstream":{upstream},"v":{FORMAT_VERSION}}}',
-            arguments,
-            upstream,
-        )
-
-    def hash(self, seq: int, prev_hash: str) -> str:
-        """The record's hash at ``seq`` after a record whose hash is ``prev_hash``."""
-        prev = f'"{prev_hash}"' if _HEX.fullmatch(prev_hash) else canonical_json(prev_hash)
-        text = f'{self.head},"prev_hash":{prev},"principal":{self.principal},"seq":{seq},{self.tail}'
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 Draft = tuple[Any, ...]
 """An unsealed record as a plain tuple of :data:`DRAFT_FIELDS`: what the audit plugin makes per call.
 

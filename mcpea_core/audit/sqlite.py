@@ -49,7 +49,7 @@ from ._rows import (
     to_row,
 )
 from ._writer import ThreadedStore
-from .record import GENESIS_HASH, AuditRecord, Canonical, Draft
+from .record import GENESIS_HASH, AuditRecord, Draft
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
 
@@ -156,10 +156,9 @@ class SQLiteStore(ThreadedStore):
         self,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
         assert self._writer is not None
-        return self._append_batch(self._writer, records, notifications, canonicals)
+        return self._append_batch(self._writer, records, notifications)
 
     def _journal_database(self) -> Path | None:
         return self.path if self.synchronous == "NORMAL" else None
@@ -211,17 +210,12 @@ class SQLiteStore(ThreadedStore):
         conn: sqlite3.Connection,
         records: Sequence[AuditRecord],
         notifications: Sequence[OutboxEntry],
-        canonicals: Sequence[Canonical] | None = None,
     ) -> list[AuditRecord]:
         sealed: list[AuditRecord] = []
 
         def rows(head: ChainHead | None) -> tuple[list[tuple[Any, ...]], ChainHead]:
-            sealed.extend(seal_batch(records, head, canonicals))
-            if canonicals is None:
-                made = [to_row(r) for r in sealed]
-            else:
-                made = [to_row(r, c) for r, c in zip(sealed, canonicals, strict=True)]
-            return made, ChainHead(sealed[-1].seq, sealed[-1].hash or "")
+            sealed.extend(seal_batch(records, head))
+            return [to_row(r) for r in sealed], ChainHead(sealed[-1].seq, sealed[-1].hash or "")
 
         cls._transaction(conn, rows, notifications)
         return sealed

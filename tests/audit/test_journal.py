@@ -198,7 +198,7 @@ def test_journal_lines_decode_to_the_record_they_were_made_from(arguments: dict[
 
 
 @pytest.mark.parametrize("prev_hash", ["0" * 64, "ab" * 32, 'not "hex"\\'])
-def test_sealing_from_canonical_pieces_matches_the_record_hash(prev_hash: str) -> None:
+def test_sealing_after_any_previous_hash_matches_the_record_hash(prev_hash: str) -> None:
     record = AuditRecord(
         "c1",
         "end",

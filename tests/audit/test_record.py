@@ -93,5 +93,6 @@ def test_sealing_a_draft_makes_the_row_and_hash_sealing_its_record_makes(
     first = record.seal(42 if head else 1, prev)
     second = record.seal(first.seq + 1, first.hash or "")
     assert rows == [to_row(first), to_row(second)]
-    assert first.hash == first.compute_hash() and new_head == ChainHead(second.seq, second.hash or "")
+    assert first.hash == first.compute_hash() and second.hash == second.compute_hash()  # the reference
+    assert new_head == ChainHead(second.seq, second.hash or "")
     assert first.time == "2025-11-24T16:00:00.123456Z"
