@@ -57,7 +57,7 @@ class JournalEntry:
     notifications: tuple[OutboxEntry, ...] = ()
 
 
-_encode = compact_json_encoder(sort_keys=False, allow_nan=True)  # as json.dumps would, but once
+_encode = compact_json_encoder(sort_keys=False, allow_nan=False)  # NaN could never be sealed
 _ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
@@ -106,13 +106,16 @@ class Journal:
         return f"Journal({str(self.path)!r})"
 
     def open(self) -> None:
+        # Locked before it gets its name: a recovering process must never see it unlocked.
+        nascent = self.path.with_name(f".{self.path.name}.new")
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        fd = os.open(self.path, flags, 0o600)
+        fd = os.open(nascent, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "this journal's hub is alive"
+            os.rename(nascent, self.path)
         except BaseException:
             os.close(fd)
-            self.path.unlink(missing_ok=True)
+            nascent.unlink(missing_ok=True)
             raise
         self._fd = fd
 
@@ -176,6 +179,15 @@ def _read_entries(fd: int, path: Path) -> Iterator[JournalEntry]:
                 logger.warning("audit: skipping unreadable line %d of %s: %s", number, path, exc)
 
 
+def _still_named(fd: int, path: Path) -> bool:
+    """The open journal is still the file at ``path`` (not unlinked by a recovery that got there first)."""
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        return False
+    return here.st_nlink > 0 and (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 def recover(
     database: Path,
     ingest: Callable[[list[JournalEntry]], object],
@@ -200,11 +212,19 @@ def recover(
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:  # its hub is alive
                 continue
+            if not _still_named(fd, path):  # another process recovered and removed it meanwhile
+                continue
             entries = list(_read_entries(fd, path))
+            seen: set[str] = set()
             for start in range(0, len(entries), batch):
                 chunk = entries[start : start + batch]
-                known = known_ids([entry.record.id for entry in chunk])
-                todo = [entry for entry in chunk if entry.record.id not in known]
+                known = known_ids([entry.record.id for entry in chunk]) | seen
+                todo = []
+                for entry in chunk:  # a record journaled twice goes in once
+                    if entry.record.id not in known:
+                        known.add(entry.record.id)
+                        todo.append(entry)
+                seen.update(entry.record.id for entry in chunk)
                 if todo:
                     ingest(todo)
                     moved += len(todo)

@@ -85,7 +85,8 @@ _FILLED: dict[tuple[Any, ...], str] = {}
 
 def _filled_template(call_fields: tuple[Any, ...]) -> str:
     """``_SEALED_TEXT`` with ``call_fields`` (draft order: tool ... session) in, the rest left to fill."""
-    filled = _FILLED.get(call_fields)
+    cacheable = all(type(value) is str or value is None for value in call_fields)  # 1 == True == 1.0
+    filled = _FILLED.get(call_fields) if cacheable else None
     if filled is None:
         tool, principal, hub, plugin, plugin_version, transport, session = call_fields
         ordered = (hub, plugin, plugin_version, principal, session, tool, transport, FORMAT_VERSION)
@@ -94,9 +95,10 @@ def _filled_template(call_fields: tuple[Any, ...]) -> str:
             f'"{key}":' + (canonical_json(values[key]).replace("%", "%%") if key in values else "%s")
             for key in _SEALED_KEYS
         ) + "}"
-        if len(_FILLED) >= 1024:  # many principals or sessions: start over rather than grow
-            _FILLED.clear()
-        _FILLED[call_fields] = filled
+        if cacheable:
+            if len(_FILLED) >= 1024:  # many principals or sessions: start over rather than grow
+                _FILLED.clear()
+            _FILLED[call_fields] = filled
     return filled
 
 
@@ -115,9 +117,9 @@ def seal_drafts(drafts: Sequence[Draft], head: ChainHead | None) -> tuple[list[t
             id_, phase, call_id, time, tool, principal, hub, plugin, plugin_version, transport, session,
             arguments, outcome, error_class, error_message, duration_ms, upstream,
         ) = draft  # fmt: skip
-        if type(time) is int:
+        if isinstance(time, int):  # as draft_values has it
             time = time_text(time)
-        if type(duration_ms) is int:
+        if isinstance(duration_ms, int):
             duration_ms = float(duration_ms)
         arguments_text, upstream_text = js(arguments), js(upstream)
         seq += 1

@@ -115,8 +115,8 @@ def _may_hold_a_shape(text: str) -> bool:
     ``authorization``/``bearer`` (any case), ``://`` (a URL password), ``eyJ`` (a JWT), ``_``
     (Stripe, GitHub and webhook keys) or ``xox`` (Slack tokens).
     """
-    if "_" in text or "://" in text or "eyJ" in text or "xox" in text:
-        return True
+    if "_" in text or "://" in text or "eyJ" in text or "xox" in text or not text.isascii():
+        return True  # (non-ASCII: the shapes' (?i) also matches U+0131 and U+0130 as "i", which lower() does not)
     lowered = text.lower()
     return "bearer" in lowered or "authorization" in lowered
 

@@ -144,6 +144,37 @@ async def test_appends_wait_for_a_writer_that_falls_behind(tmp_path: Path) -> No
         await store.close()
 
 
+async def test_a_record_journaled_twice_is_recovered_once(tmp_path: Path) -> None:
+    database = tmp_path / "a.sqlite3"
+    left = database.with_name(f"{database.name}.pending-1-dead")
+    line = encode(draft_of(make_record("twice")), ())
+    left.write_bytes(line + line)
+    store = await open_store(f"sqlite://{database}")
+    try:
+        records = [r async for r in store.iter_records(RecordFilter())]
+        assert [r.call_id for r in records] == ["twice"] and not left.exists()
+    finally:
+        await store.close()
+
+
+def test_a_journal_has_its_name_only_once_locked(tmp_path: Path) -> None:
+    import fcntl
+
+    journal = Journal(tmp_path / "a.sqlite3")
+    journal.open()
+    try:
+        assert journal_paths(tmp_path / "a.sqlite3") == [journal.path]
+        assert [p.name for p in tmp_path.iterdir()] == [journal.path.name]  # no half-made file left
+        fd = os.open(journal.path, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+    finally:
+        journal.close(delete=True)
+
+
 async def test_records_after_a_rest_gather_into_one_commit(tmp_path: Path) -> None:
     """The first record after the writer went idle waits ``gather_delay`` too, like the rest."""
     import anyio

@@ -198,3 +198,8 @@ def test_the_log_filter_redacts_message_arguments_and_traceback() -> None:
         assert secret not in text
     assert "upstream refused [REDACTED:github_token] with {'auth': 'Bearer [REDACTED:bearer]'}" in text
     assert "RuntimeError: bad key [REDACTED:stripe_key]" in text
+
+
+def test_a_header_spelled_with_a_dotless_i_is_still_redacted() -> None:
+    # The shapes match case-insensitively, which also takes U+0131 for "i": the quick pre-check must too.
+    assert "dXNlcjpwYXNz" not in redact_text("author\u0131zation: Basic dXNlcjpwYXNz")
