@@ -116,7 +116,7 @@ def _may_hold_a_shape(text: str) -> bool:
     (Stripe, GitHub and webhook keys) or ``xox`` (Slack tokens).
     """
     if "_" in text or "://" in text or "eyJ" in text or "xox" in text or not text.isascii():
-        return True  # (non-ASCII: the shapes' (?i) also matches U+0131 and U+0130 as "i", which lower() does not)
+        return True  # non-ASCII: the shapes' (?i) takes U+0131 and U+0130 for "i"; lower() does not
     lowered = text.lower()
     return "bearer" in lowered or "authorization" in lowered
 
