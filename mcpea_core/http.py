@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ._heap import freeze_startup_heap
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -153,7 +154,8 @@ async def serve_http(hub: Hub, host: str, port: int, *, log_level: str = "warnin
     original_startup = server.startup
 
     async def startup(sockets: Any = None) -> None:
-        await original_startup(sockets=sockets)
+        await original_startup(sockets=sockets)  # the app's lifespan has started the hub
+        freeze_startup_heap()
         print(f"mcpea: serving MCP at http://{shown}:{bound}{hub.config.server.path}", file=sys.stderr, flush=True)
 
     server.startup = startup  # type: ignore[method-assign]

@@ -47,6 +47,8 @@ from mcp_types import (
 )
 from pydantic import ValidationError
 
+from ._heap import freeze_startup_heap
+
 if sys.platform != "win32":
     import fcntl
 
@@ -78,6 +80,7 @@ async def serve_stdio(hub: Hub) -> None:
     server = hub.mcp_server
     server.mcpea_handlers.stdio = True  # type: ignore[attr-defined]
     await hub.start()
+    freeze_startup_heap()
     try:
         async with hardened_stdio(hub.config.server.max_line_bytes) as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

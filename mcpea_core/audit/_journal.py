@@ -20,6 +20,12 @@ Each line is JSON: the record's draft as an array (its fields, unsealed; see
 ``{"record": [...], "notifications": [{...}, ...]}``: the draft and the call's
 notification outbox entries, so they reach the database in one transaction,
 as they would have directly.
+
+A record the database refuses for good (a duplicate record id, a value that
+cannot be sealed) would hold back every record after it. It is set aside
+instead, in ``<db>.rejected`` beside the database (one JSON line each: when,
+why, the draft and its notifications; fsynced), the log names it, and the
+records after it go in (:func:`set_aside`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +51,7 @@ from .store import AuditStoreError
 if TYPE_CHECKING:
     from ..notify.outbox import OutboxEntry
 
-__all__ = ["Journal", "JournalEntry", "journal_paths", "recover"]
+__all__ = ["Journal", "JournalEntry", "journal_paths", "recover", "rejected_path", "set_aside"]
 
 logger = logging.getLogger("mcpea.audit")
 
@@ -86,6 +93,37 @@ def decode(line: bytes) -> JournalEntry:
     kept = data["record"]
     record = AuditRecord.from_dict(kept) if isinstance(kept, dict) else record_from_draft(tuple(kept))
     return JournalEntry(record, tuple(OutboxEntry(**entry) for entry in data.get("notifications", ())))
+
+
+def rejected_path(database: Path) -> Path:
+    """Where the records ``database`` can never take are set aside."""
+    return database.with_name(f"{database.name}.rejected")
+
+
+def set_aside(database: Path, draft: Draft, notifications: Sequence[OutboxEntry], reason: str) -> Path:
+    """Append a record the database refused for good to :func:`rejected_path`, durably; returns that path.
+
+    The line keeps the draft and its notifications as the journal had them (so the record
+    can be examined, and put in by hand if the cause is fixed), with the time and the reason.
+    """
+    path = rejected_path(database)
+    value = {
+        "set_aside": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "reason": reason,
+        "record": draft,
+        "notifications": [dataclasses.asdict(entry) for entry in notifications],
+    }
+    try:  # whatever the record holds (it may be why it was refused): repr() what JSON cannot say
+        line = orjson.dumps(value, default=repr, option=_ORJSON_OPTIONS)
+    except TypeError:
+        line = json.dumps(value, default=repr, separators=(",", ":")).encode("utf-8") + b"\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
 
 
 def journal_paths(database: Path) -> list[Path]:

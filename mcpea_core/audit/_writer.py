@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, TypeVar
 import anyio
 import anyio.to_thread
 
-from ._journal import Journal, JournalEntry, encode, recover
-from .record import AuditRecord, Draft, draft_of, record_from_draft
+from ._journal import Journal, JournalEntry, encode, recover, set_aside
+from .record import DRAFT_FIELDS, AuditRecord, Draft, canonical_json, draft_of, record_from_draft
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
@@ -76,6 +76,7 @@ class WriterStats:
     records: int = 0
     largest_batch: int = 0
     failed_batches: int = 0
+    set_aside: int = 0  # accepted records the database refused for good (see _journal.set_aside)
 
 
 @dataclass
@@ -228,6 +229,15 @@ class ThreadedStore(abc.ABC):
         """Journaled stores: which of these record ids the database holds (writer thread)."""
         raise NotImplementedError
 
+    def _refused_for_good(self, error: Exception) -> bool:
+        """Journaled stores: ``error``, from writing one record alone, means the database will never take it.
+
+        A value that cannot be sealed (``ValueError``, ``TypeError``); a store adds its own
+        (SQLite: a constraint, such as a duplicate record id). Anything else (a locked or
+        full database, an I/O error) is retried.
+        """
+        return isinstance(error, ValueError | TypeError)
+
     def _recover_offline(self) -> None:
         """Journaled stores, not open for writing: move in the journals of hubs that died (worker thread)."""
         raise NotImplementedError
@@ -320,6 +330,12 @@ class ThreadedStore(abc.ABC):
                 draft = draft_of(record)
             except ValueError as exc:
                 raise AuditStoreError(f"audit record of call {record.call_id} not appended: {exc}") from exc
+            for name, value in zip(DRAFT_FIELDS, draft, strict=True):
+                try:  # what could never be sealed is refused now, not set aside later
+                    canonical_json(value)
+                except (TypeError, ValueError) as exc:
+                    said = f"audit record of call {record.call_id} not appended: its {name} cannot be sealed"
+                    raise AuditStoreError(f"{said}: {exc}") from exc
             wait = self.accept(draft, notifications, committed)
             if wait is not None:
                 await wait
@@ -461,9 +477,23 @@ class ThreadedStore(abc.ABC):
                 logger.exception("closing the audit store failed")
 
     def _ingest_recovered(self, entries: list[JournalEntry]) -> None:
-        self._write_batch(
-            [entry.record for entry in entries], [n for entry in entries for n in entry.notifications]
-        )
+        try:
+            self._write_batch(
+                [entry.record for entry in entries], [n for entry in entries for n in entry.notifications]
+            )
+        except Exception:
+            for entry in entries:  # one at a time, setting aside what the database refuses for good
+                try:
+                    self._write_batch([entry.record], entry.notifications)
+                except Exception as exc:
+                    if not self._refused_for_good(exc):
+                        raise
+                    try:
+                        draft = draft_of(entry.record)
+                    except ValueError:
+                        raise exc from None
+                    if not self._set_aside(draft, entry.notifications, exc):
+                        raise
 
     def _on_writer_thread(self, task: Callable[[], None]) -> None:
         """Run ``task`` on the writer thread, between batches (its failure is only logged)."""
@@ -579,15 +609,8 @@ class ThreadedStore(abc.ABC):
                 continue
             except Exception as exc:
                 error = exc
-            if len(chunk) > 1:
-                error = None
-                for item in chunk:
-                    try:
-                        self._write_accepted([item])
-                    except Exception as exc:
-                        error = exc
-                        break
-                    done += 1
+            moved, error = self._one_by_one(chunk, error)
+            done += moved
         self._backlog = backlog[done:]
         if error is not None:
             self.stats.failed_batches += 1
@@ -609,6 +632,50 @@ class ThreadedStore(abc.ABC):
         self._last_failure_log = float("-inf")
         if backlog and self._journal is not None:
             self._journal.empty_if_at(backlog[-1][2])
+
+    def _one_by_one(self, chunk: list[_Accepted], error: Exception) -> tuple[int, Exception | None]:
+        """After ``chunk`` failed as a whole with ``error``: its records one at a time, in order.
+
+        A record the database refuses for good is set aside (:func:`._journal.set_aside`) so
+        the ones after it go in. Returns how many records are done and the error that holds
+        back the rest (``None``: none is held back).
+        """
+        for index, item in enumerate(chunk):
+            if len(chunk) > 1:  # (a chunk of one has just failed alone)
+                try:
+                    self._write_accepted([item])
+                    continue
+                except Exception as exc:
+                    error = exc
+            if not self._refused_for_good(error) or not self._set_aside(item[0], item[1], error):
+                return index, error
+        return len(chunk), None
+
+    def _set_aside(self, draft: Draft, notifications: Sequence[OutboxEntry], error: Exception) -> bool:
+        """Move a record the database refuses for good out of the way; ``False`` if that failed too."""
+        database = self._journal_database()
+        if database is None:
+            return False
+        reason = str(store_error("write the record", error))
+        try:
+            path = set_aside(database, draft, notifications, reason)
+        except OSError as exc:
+            logger.error("audit: could not set aside record %s of call %s: %s", draft[0], draft[2], exc)
+            return False
+        self.stats.set_aside += 1
+        logger.error(
+            "audit: the %s record %s of call %s (%s) can never go into %s: %s. It is set aside in %s, "
+            "with its %d notification(s); the audit trail goes on without it",
+            draft[1],
+            draft[0],
+            draft[2],
+            draft[4],
+            self,
+            reason,
+            path,
+            len(notifications),
+        )
+        return True
 
     def _write_accepted(self, chunk: list[_Accepted]) -> None:
         self._write_drafts([draft for draft, _, _, _ in chunk], [n for _, ns, _, _ in chunk for n in ns])

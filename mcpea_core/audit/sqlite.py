@@ -98,6 +98,11 @@ def _insert(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         conn.execute(_INSERT_ROWS[k], list(chain.from_iterable(chunk)))
         done += len(chunk)
 _HEAD = "SELECT seq, hash FROM audit_head WHERE id = 0"
+# Constraint failures that are the record's own fault (retrying cannot help it): it is set aside.
+_THE_RECORDS_FAULT = frozenset({
+    sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_NOTNULL,
+    sqlite3.SQLITE_CONSTRAINT_CHECK,
+})  # fmt: skip
 
 
 class SQLiteStore(ThreadedStore):
@@ -166,6 +171,15 @@ class SQLiteStore(ThreadedStore):
     def _known_ids(self, ids: Sequence[str]) -> set[str]:
         assert self._writer is not None
         return _known_ids(self._writer, ids)
+
+    def _refused_for_good(self, error: Exception) -> bool:
+        """The record breaks the table's own rules (a duplicate id, a missing field): it always will.
+
+        Not a trigger's refusal: an operator may have put it there for a while.
+        """
+        if isinstance(error, sqlite3.IntegrityError):
+            return getattr(error, "sqlite_errorcode", None) in _THE_RECORDS_FAULT
+        return super()._refused_for_good(error)
 
     def _recover_offline(self) -> None:
         self.recover_left_behind()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from mcpea_core.audit import RecordFilter, open_store, store_from_url
-from mcpea_core.audit._journal import Journal, encode, journal_paths
+from mcpea_core.audit._journal import Journal, encode, journal_paths, rejected_path
 from mcpea_core.audit.record import AuditRecord, draft_of
 from mcpea_core.audit.sqlite import SQLiteStore
 
@@ -317,3 +319,90 @@ async def test_a_reader_does_not_wait_forever_for_a_stuck_writer(
     finally:
         stuck.set()
         await store.close()
+
+
+async def test_a_record_the_database_refuses_for_good_is_set_aside_and_the_rest_go_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A duplicate record id would otherwise hold back every record after it, until the hub stops."""
+    path = tmp_path / "audit.sqlite3"
+    first, after = make_record("first"), make_record("after")
+    store = await open_store(f"sqlite://{path}")
+    assert isinstance(store, SQLiteStore)
+    release = hold_writer(store)
+    try:
+        for record in (first, first, after):  # the same record twice, then one more, in one batch
+            await store.append_start(record)
+        release.set()
+        stored = [r async for r in store.iter_records()]
+        report = await store.verify()
+    finally:
+        release.set()
+        await store.close()
+    assert [r.call_id for r in stored] == ["first", "after"]
+    assert report.ok and report.records == 2
+    assert store.stats.set_aside == 1
+    assert journal_paths(path) == []  # the journal was emptied: nothing waits
+    rejected = rejected_path(path)
+    (line,) = rejected.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["record"][0] == first.id and entry["record"][2] == "first"
+    assert "UNIQUE constraint failed: audit_records.id" in entry["reason"]
+    assert oct(rejected.stat().st_mode & 0o777) == "0o600"
+    assert f"record {first.id} of call first" in caplog.text and str(rejected) in caplog.text
+
+
+async def test_a_failure_that_may_pass_still_holds_the_records_back(tmp_path: Path) -> None:
+    """Only what the database refuses for good is set aside: a locked or failing disk is retried."""
+    path = tmp_path / "audit.sqlite3"
+    store = await open_store(f"sqlite://{path}")
+    assert isinstance(store, SQLiteStore)
+
+    def failing(*args: Any) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    store._write_drafts = failing  # type: ignore[method-assign]
+    try:
+        for n in range(2):
+            await store.append_start(make_record(f"c{n}"))
+        await store.head()  # the writer tried
+        assert len(store._backlog) == 2 and store.stats.set_aside == 0
+        assert not rejected_path(path).exists()
+    finally:
+        del store._write_drafts
+        await store.close()
+
+
+async def test_a_record_that_could_never_be_sealed_is_refused_naming_the_field(tmp_path: Path) -> None:
+    from mcpea_core.audit import AuditStoreError
+
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    try:
+        with pytest.raises(AuditStoreError, match="its arguments cannot be sealed: Out of range float"):
+            await store.append_start(make_record("nan", arguments={"x": float("nan")}))
+        with pytest.raises(AuditStoreError, match="its upstream cannot be sealed"):
+            await store.append_start(make_record("obj", upstream={"request_ids": [object()]}))
+        await store.append_start(make_record("fine"))
+        assert [r.call_id async for r in store.iter_records()] == ["fine"]
+    finally:
+        await store.close()
+
+
+async def test_a_dead_hubs_record_the_database_refuses_is_set_aside_and_the_store_opens(
+    tmp_path: Path,
+) -> None:
+    """Recovery must not keep the hub from starting because of one record (here: no tool)."""
+    database = tmp_path / "audit.sqlite3"
+    broken, fine = make_record("broken"), make_record("fine")
+    lines = [encode(draft_of(r), ()) for r in (broken, fine)]
+    lines[0] = lines[0].replace(b'"example_echo_text"', b"null", 1)  # tool is NOT NULL in the table
+    left = database.with_name(f"{database.name}.pending-1-dead")
+    left.write_bytes(b"".join(lines))
+    store = await open_store(f"sqlite://{database}")
+    try:
+        assert [r.call_id async for r in store.iter_records()] == ["fine"]
+    finally:
+        await store.close()
+    assert not left.exists()
+    (line,) = rejected_path(database).read_text().splitlines()
+    assert json.loads(line)["record"][2] == "broken" and "NOT NULL" in json.loads(line)["reason"]
