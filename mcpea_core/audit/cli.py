@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
@@ -289,7 +290,9 @@ def verify(
     listed, the first one named, and fail verify unless --allow-unfinished,
     or unless they started within --in-flight (a live hub's calls running
     now). An end record without a start record (what on_failure = "allow"
-    leaves when the start record could not be written) is a note only.
+    leaves when the start record could not be written) is a note only, as
+    are records a SQLite database refused for good and set aside in
+    <db>.rejected (counted, with the file named).
 
     \b
     Exit status: 0 intact and every call accounted for; 1 damaged;
@@ -297,6 +300,28 @@ def verify(
     """
     checkpoint = _read_checkpoint(checkpoint_file) if checkpoint_file is not None else None
     _run(_verify, config, store_url, checkpoint, allow_unfinished, in_flight, as_json)
+
+
+def _set_aside(url: str) -> tuple[Path, int] | None:
+    """A SQLite store's file of records set aside (``_journal.set_aside``) and how many it holds."""
+    if not url.lower().startswith("sqlite:"):
+        return None
+    from ._journal import rejected_path
+    from .sqlite import SQLiteStore
+    from .store import store_from_url
+
+    store = store_from_url(url)  # opens nothing
+    assert isinstance(store, SQLiteStore)
+    path = rejected_path(store.path)
+    try:
+        with path.open("rb") as file:
+            count = sum(1 for line in file if line.strip())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        click.echo(f"note: cannot read {path}, where refused records are set aside: {exc.strerror}", err=True)
+        return None
+    return (path, count) if count else None
 
 
 def _read_checkpoint(file: Any) -> Checkpoint:
@@ -330,12 +355,20 @@ def _verify(
     choice = _store(config, store_url)
     report = anyio.run(_verified, choice, checkpoint)
     failing, running = split_unfinished(report, in_flight)
+    aside = _set_aside(choice.url)
     if as_json:
         import json
 
-        click.echo(json.dumps(report_dict(report, choice.shown, failing, running), indent=2))
+        shown = report_dict(report, choice.shown, failing, running)
+        shown["set_aside"] = None if aside is None else {"file": str(aside[0]), "records": aside[1]}
+        click.echo(json.dumps(shown, indent=2))
     else:
         print_report(report, choice.shown, checkpoint, failing, running, allow_unfinished=allow_unfinished)
+        if aside is not None:
+            click.echo(
+                f"note: {aside[1]} record(s) the database refused for good are set aside in {aside[0]}, "
+                "outside the trail (see the hub's log for why each was refused)"
+            )
     sys.exit(exit_status(report, failing, allow_unfinished=allow_unfinished))
 
 

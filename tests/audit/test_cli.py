@@ -459,3 +459,18 @@ def test_the_group_is_registered_in_mcpea(subprocess_env: dict[str, str]) -> Non
     assert done.returncode == 0, done.stderr
     for command in ("tail", "query", "verify", "checkpoint", "export"):
         assert command in done.stdout
+
+
+def test_verify_counts_the_records_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite3"
+    url = f"sqlite://{path}"
+    fill(url)
+    assert "set aside" not in audit("verify", "--store", url).stdout
+    assert json.loads(audit("verify", "--store", url, "--json").stdout)["set_aside"] is None
+    rejected = path.with_name("audit.sqlite3.rejected")
+    rejected.write_text('{"reason": "a"}\n{"reason": "b"}\n')
+    result = audit("verify", "--store", url)
+    assert result.exit_code == 0, result.output
+    assert f"note: 2 record(s) the database refused for good are set aside in {rejected}" in result.stdout
+    report = json.loads(audit("verify", "--store", url, "--json").stdout)
+    assert report["set_aside"] == {"file": str(rejected), "records": 2}
