@@ -21,11 +21,12 @@ Each line is JSON: the record's draft as an array (its fields, unsealed; see
 notification outbox entries, so they reach the database in one transaction,
 as they would have directly.
 
-A record the database refuses for good (a duplicate record id, a value that
-cannot be sealed) would hold back every record after it. It is set aside
-instead, in ``<db>.rejected`` beside the database (one JSON line each: when,
-why, the draft and its notifications; fsynced), the log names it, and the
-records after it go in (:func:`set_aside`).
+A record that can never be stored (``record.draft_problem`` names a field:
+text where a number belongs, a value that cannot be sealed) would hold back
+every record after it. It is set aside instead, in ``<db>.rejected`` beside
+the database (one JSON line each: when, why, the draft and its notifications;
+fsynced), the log names it, and the records after it go in (:func:`set_aside`).
+A record whose id the database already holds is simply not written again.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ def set_aside(database: Path, draft: Draft, notifications: Sequence[OutboxEntry]
     """Append a record the database refused for good to :func:`rejected_path`, durably; returns that path.
 
     The line keeps the draft and its notifications as the journal had them (so the record
-    can be examined, and put in by hand if the cause is fixed), with the time and the reason.
+    can be examined), with the time and the reason. A record set aside while its hub ran
+    stays in the journal until the journal is next emptied: if the hub dies before that,
+    recovery sets it aside again (a second line with the same record id).
     """
     path = rejected_path(database)
     value = {

@@ -51,7 +51,7 @@ import anyio
 import anyio.to_thread
 
 from ._journal import Journal, JournalEntry, encode, recover, set_aside
-from .record import DRAFT_FIELDS, AuditRecord, Draft, canonical_json, draft_of, record_from_draft
+from .record import AuditRecord, Draft, draft_of, draft_problem, record_from_draft
 from .redact import redact_text
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport
@@ -229,15 +229,6 @@ class ThreadedStore(abc.ABC):
         """Journaled stores: which of these record ids the database holds (writer thread)."""
         raise NotImplementedError
 
-    def _refused_for_good(self, error: Exception) -> bool:
-        """Journaled stores: ``error``, from writing one record alone, means the database will never take it.
-
-        A value that cannot be sealed (``ValueError``, ``TypeError``); a store adds its own
-        (SQLite: a constraint, such as a duplicate record id). Anything else (a locked or
-        full database, an I/O error) is retried.
-        """
-        return isinstance(error, ValueError | TypeError)
-
     def _recover_offline(self) -> None:
         """Journaled stores, not open for writing: move in the journals of hubs that died (worker thread)."""
         raise NotImplementedError
@@ -330,12 +321,9 @@ class ThreadedStore(abc.ABC):
                 draft = draft_of(record)
             except ValueError as exc:
                 raise AuditStoreError(f"audit record of call {record.call_id} not appended: {exc}") from exc
-            for name, value in zip(DRAFT_FIELDS, draft, strict=True):
-                try:  # what could never be sealed is refused now, not set aside later
-                    canonical_json(value)
-                except (TypeError, ValueError) as exc:
-                    said = f"audit record of call {record.call_id} not appended: its {name} cannot be sealed"
-                    raise AuditStoreError(f"{said}: {exc}") from exc
+            problem = draft_problem(draft)  # what could never be stored is refused now, not set aside later
+            if problem is not None:
+                raise AuditStoreError(f"audit record of call {record.call_id} not appended: {problem}")
             wait = self.accept(draft, notifications, committed)
             if wait is not None:
                 await wait
@@ -477,23 +465,38 @@ class ThreadedStore(abc.ABC):
                 logger.exception("closing the audit store failed")
 
     def _ingest_recovered(self, entries: list[JournalEntry]) -> None:
+        database = self._journal_database()
+        assert database is not None
+        self._move_in(entries, self._write_batch, database)
+
+    def _move_in(
+        self,
+        entries: list[JournalEntry],
+        write: Callable[[list[AuditRecord], Sequence[OutboxEntry]], object],
+        database: Path,
+    ) -> None:
+        """Recovery: commit a dead journal's entries in order with ``write``; set aside what never can be.
+
+        After the batch fails, entries go one at a time: one whose record has a
+        :func:`~.record.draft_problem` is set aside, so it cannot keep the store from opening;
+        any other failure is raised (the journal stays for the next attempt).
+        """
         try:
-            self._write_batch(
-                [entry.record for entry in entries], [n for entry in entries for n in entry.notifications]
-            )
+            write([entry.record for entry in entries], [n for entry in entries for n in entry.notifications])
+            return
         except Exception:
-            for entry in entries:  # one at a time, setting aside what the database refuses for good
+            pass  # one at a time, below
+        for entry in entries:
+            try:
+                write([entry.record], entry.notifications)
+            except Exception:
                 try:
-                    self._write_batch([entry.record], entry.notifications)
-                except Exception as exc:
-                    if not self._refused_for_good(exc):
-                        raise
-                    try:
-                        draft = draft_of(entry.record)
-                    except ValueError:
-                        raise exc from None
-                    if not self._set_aside(draft, entry.notifications, exc):
-                        raise
+                    draft = draft_of(entry.record)
+                except ValueError:  # sealed already, or of an older format: not for us to judge
+                    raise
+                problem = draft_problem(draft)
+                if problem is None or not self._set_aside(database, draft, entry.notifications, problem):
+                    raise
 
     def _on_writer_thread(self, task: Callable[[], None]) -> None:
         """Run ``task`` on the writer thread, between batches (its failure is only logged)."""
@@ -636,9 +639,10 @@ class ThreadedStore(abc.ABC):
     def _one_by_one(self, chunk: list[_Accepted], error: Exception) -> tuple[int, Exception | None]:
         """After ``chunk`` failed as a whole with ``error``: its records one at a time, in order.
 
-        A record the database refuses for good is set aside (:func:`._journal.set_aside`) so
-        the ones after it go in. Returns how many records are done and the error that holds
-        back the rest (``None``: none is held back).
+        A record that fails alone is done with when :meth:`_settled` says so (it is in the
+        database already, or was set aside); otherwise it and those after it wait for the
+        next attempt. Returns how many records are done and the error that holds back the
+        rest (``None``: none is held back).
         """
         for index, item in enumerate(chunk):
             if len(chunk) > 1:  # (a chunk of one has just failed alone)
@@ -647,34 +651,48 @@ class ThreadedStore(abc.ABC):
                     continue
                 except Exception as exc:
                     error = exc
-            if not self._refused_for_good(error) or not self._set_aside(item[0], item[1], error):
+            if not self._settled(item[0], item[1]):
                 return index, error
         return len(chunk), None
 
-    def _set_aside(self, draft: Draft, notifications: Sequence[OutboxEntry], error: Exception) -> bool:
-        """Move a record the database refuses for good out of the way; ``False`` if that failed too."""
+    def _settled(self, draft: Draft, notifications: Sequence[OutboxEntry]) -> bool:
+        """A record that failed alone needs no retry: it is in already, or can never be stored (set aside).
+
+        In already: the same record id is in the database (appended twice, or a commit that
+        reported failure and took effect). Can never be stored: :func:`~.record.draft_problem`
+        names a field; the draft goes to ``<db>.rejected`` so the records after it go in.
+        Anything else (a lock, a full disk, a broken chain head) is the database's: retried.
+        """
+        problem = draft_problem(draft)
+        if problem is None:
+            try:
+                already = draft[0] in self._known_ids([draft[0]])
+            except Exception:
+                return False
+            if already:
+                logger.warning(
+                    "audit: the %s record %s of call %s is in %s already (appended twice?), not again",
+                    draft[1], draft[0], draft[2], self,
+                )  # fmt: skip
+            return already
         database = self._journal_database()
-        if database is None:
-            return False
-        reason = str(store_error("write the record", error))
+        return database is not None and self._set_aside(database, draft, notifications, problem)
+
+    def _set_aside(
+        self, database: Path, draft: Draft, notifications: Sequence[OutboxEntry], problem: str
+    ) -> bool:
+        """Move a record that can never be stored out of the way; ``False`` if even that failed."""
         try:
-            path = set_aside(database, draft, notifications, reason)
-        except OSError as exc:
+            path = set_aside(database, draft, notifications, problem)
+        except Exception as exc:
             logger.error("audit: could not set aside record %s of call %s: %s", draft[0], draft[2], exc)
             return False
         self.stats.set_aside += 1
         logger.error(
-            "audit: the %s record %s of call %s (%s) can never go into %s: %s. It is set aside in %s, "
+            "audit: the %s record %s of call %s can never go into %s: %s. It is set aside in %s, "
             "with its %d notification(s); the audit trail goes on without it",
-            draft[1],
-            draft[0],
-            draft[2],
-            draft[4],
-            self,
-            reason,
-            path,
-            len(notifications),
-        )
+            draft[1], draft[0], draft[2], database, problem, path, len(notifications),
+        )  # fmt: skip
         return True
 
     def _write_accepted(self, chunk: list[_Accepted]) -> None:

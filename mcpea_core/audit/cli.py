@@ -291,8 +291,8 @@ def verify(
     or unless they started within --in-flight (a live hub's calls running
     now). An end record without a start record (what on_failure = "allow"
     leaves when the start record could not be written) is a note only, as
-    are records a SQLite database refused for good and set aside in
-    <db>.rejected (counted, with the file named).
+    are records a SQLite store set aside in <db>.rejected because they can
+    never be stored (counted, with the file named).
 
     \b
     Exit status: 0 intact and every call accounted for; 1 damaged;
@@ -366,7 +366,7 @@ def _verify(
         print_report(report, choice.shown, checkpoint, failing, running, allow_unfinished=allow_unfinished)
         if aside is not None:
             click.echo(
-                f"note: {aside[1]} record(s) the database refused for good are set aside in {aside[0]}, "
+                f"note: {aside[1]} record(s) that can never be stored are set aside in {aside[0]}, "
                 "outside the trail (see the hub's log for why each was refused)"
             )
     sys.exit(exit_status(report, failing, allow_unfinished=allow_unfinished))

@@ -298,3 +298,50 @@ def draft_of(record: AuditRecord) -> Draft:
     if record.sealed or record.v != FORMAT_VERSION:
         raise ValueError("only an unsealed record of the current format can be drafted")
     return tuple(getattr(record, name) for name in DRAFT_FIELDS)
+
+
+_TEXT_FIELDS = frozenset({"id", "phase", "call_id", "tool", "principal", "hub", "plugin", "transport"})
+_OPTIONAL_TEXT_FIELDS = frozenset({"plugin_version", "session", "outcome", "error_class", "error_message"})
+_LATEST_NS = 253402300799 * 10**9  # 9999-12-31T23:59:59Z: the last time a record's text can spell
+
+
+def draft_problem(draft: Draft) -> str | None:
+    """What keeps a draft from ever being sealed and stored, naming the field; ``None`` when nothing does.
+
+    A store can retry a record that failed for the database's sake (a lock, a full disk); a
+    draft with a problem here fails the same way every time, so a journaled store refuses it
+    when it is appended and sets it aside if one is found in a journal. The audit plugin's
+    drafts (strings, redacted JSON values) never have one.
+    """
+    if len(draft) != len(DRAFT_FIELDS):
+        return f"a draft has {len(DRAFT_FIELDS)} fields, not {len(draft)}"
+    for name, value in zip(DRAFT_FIELDS, draft, strict=True):
+        kind = type(value).__name__  # never the value: it may be a secret
+        if name in _TEXT_FIELDS:
+            if not isinstance(value, str):
+                return f"its {name} must be text, not {kind}"
+        elif name in _OPTIONAL_TEXT_FIELDS:
+            if value is not None and not isinstance(value, str):
+                return f"its {name} must be text or None, not {kind}"
+        elif name == "time":
+            if isinstance(value, str):
+                continue
+            if type(value) is not int:
+                return f"its time must be text or nanoseconds since the epoch (int), not {kind}"
+            if not 0 <= value <= _LATEST_NS:
+                return "its time is out of range"
+        elif name == "duration_ms":
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"its duration_ms must be a number, not {kind}"
+            if abs(value) > 2**53 or not math.isfinite(value):
+                return "its duration_ms is out of range"
+        else:  # arguments (a JSON object, or None) and upstream (a JSON object): they must seal
+            if not (isinstance(value, dict) or (value is None and name == "arguments")):
+                return f"its {name} must be a JSON object, not {kind}"
+            try:
+                canonical_json(value)
+            except (TypeError, ValueError, RecursionError) as exc:
+                return f"its {name} cannot be sealed: {exc}"
+    return None

@@ -98,11 +98,6 @@ def _insert(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         conn.execute(_INSERT_ROWS[k], list(chain.from_iterable(chunk)))
         done += len(chunk)
 _HEAD = "SELECT seq, hash FROM audit_head WHERE id = 0"
-# Constraint failures that are the record's own fault (retrying cannot help it): it is set aside.
-_THE_RECORDS_FAULT = frozenset({
-    sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_NOTNULL,
-    sqlite3.SQLITE_CONSTRAINT_CHECK,
-})  # fmt: skip
 
 
 class SQLiteStore(ThreadedStore):
@@ -172,15 +167,6 @@ class SQLiteStore(ThreadedStore):
         assert self._writer is not None
         return _known_ids(self._writer, ids)
 
-    def _refused_for_good(self, error: Exception) -> bool:
-        """The record breaks the table's own rules (a duplicate id, a missing field): it always will.
-
-        Not a trigger's refusal: an operator may have put it there for a while.
-        """
-        if isinstance(error, sqlite3.IntegrityError):
-            return getattr(error, "sqlite_errorcode", None) in _THE_RECORDS_FAULT
-        return super()._refused_for_good(error)
-
     def _recover_offline(self) -> None:
         self.recover_left_behind()
 
@@ -202,8 +188,8 @@ class SQLiteStore(ThreadedStore):
         try:
             return recover(
                 self.path,
-                lambda entries: self._append_batch(
-                    conn, [e.record for e in entries], [n for e in entries for n in e.notifications]
+                lambda entries: self._move_in(
+                    entries, lambda records, notes: self._append_batch(conn, records, notes), self.path
                 ),
                 lambda ids: _known_ids(conn, ids),
                 batch=self.max_batch,

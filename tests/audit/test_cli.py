@@ -471,6 +471,6 @@ def test_verify_counts_the_records_set_aside(tmp_path: Path) -> None:
     rejected.write_text('{"reason": "a"}\n{"reason": "b"}\n')
     result = audit("verify", "--store", url)
     assert result.exit_code == 0, result.output
-    assert f"note: 2 record(s) the database refused for good are set aside in {rejected}" in result.stdout
+    assert f"note: 2 record(s) that can never be stored are set aside in {rejected}" in result.stdout
     report = json.loads(audit("verify", "--store", url, "--json").stdout)
     assert report["set_aside"] == {"file": str(rejected), "records": 2}

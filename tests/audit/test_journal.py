@@ -321,10 +321,10 @@ async def test_a_reader_does_not_wait_forever_for_a_stuck_writer(
         await store.close()
 
 
-async def test_a_record_the_database_refuses_for_good_is_set_aside_and_the_rest_go_in(
+async def test_a_record_appended_twice_goes_in_once_and_the_rest_go_in(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A duplicate record id would otherwise hold back every record after it, until the hub stops."""
+    """The second copy fails the UNIQUE id: it used to hold back every later record until the hub stopped."""
     path = tmp_path / "audit.sqlite3"
     first, after = make_record("first"), make_record("after")
     store = await open_store(f"sqlite://{path}")
@@ -341,15 +341,57 @@ async def test_a_record_the_database_refuses_for_good_is_set_aside_and_the_rest_
         await store.close()
     assert [r.call_id for r in stored] == ["first", "after"]
     assert report.ok and report.records == 2
-    assert store.stats.set_aside == 1
+    assert store.stats.set_aside == 0 and not rejected_path(path).exists()
     assert journal_paths(path) == []  # the journal was emptied: nothing waits
+    assert f"record {first.id} of call first is in" in caplog.text and "not again" in caplog.text
+
+
+async def test_a_record_that_can_never_be_stored_is_set_aside_and_the_rest_go_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``accept`` takes drafts unchecked (the plugin's are sound): a bad one must not stop the trail."""
+    path = tmp_path / "audit.sqlite3"
+    store = await open_store(f"sqlite://{path}")
+    assert isinstance(store, SQLiteStore)
+    bad = list(draft_of(make_record("bad")))
+    bad[5] = ["not", "text"]  # principal
+    release = hold_writer(store)
+    try:
+        store.accept(tuple(bad))
+        await store.append_start(make_record("after"))
+        release.set()
+        stored = [r async for r in store.iter_records()]
+    finally:
+        release.set()
+        await store.close()
+    assert [r.call_id for r in stored] == ["after"]
+    assert store.stats.set_aside == 1 and journal_paths(path) == []
     rejected = rejected_path(path)
     (line,) = rejected.read_text().splitlines()
     entry = json.loads(line)
-    assert entry["record"][0] == first.id and entry["record"][2] == "first"
-    assert "UNIQUE constraint failed: audit_records.id" in entry["reason"]
+    assert entry["record"][2] == "bad" and entry["record"][5] == ["not", "text"]
+    assert entry["reason"] == "its principal must be text, not list"
     assert oct(rejected.stat().st_mode & 0o777) == "0o600"
-    assert f"record {first.id} of call first" in caplog.text and str(rejected) in caplog.text
+    assert f"record {bad[0]} of call bad can never go into" in caplog.text and str(rejected) in caplog.text
+
+
+async def test_a_broken_chain_head_sets_nothing_aside(tmp_path: Path) -> None:
+    """When the database, not the record, is at fault, every record would fail: they wait instead."""
+    path = tmp_path / "audit.sqlite3"
+    store = await open_store(f"sqlite://{path}")
+    assert isinstance(store, SQLiteStore)
+    try:
+        await store.append_start(make_record("c0"))
+        await store.head()
+        with sqlite3.connect(path) as conn:  # the head falls behind: the next seq is taken
+            conn.execute("UPDATE audit_head SET seq = seq - 1")
+        for n in (1, 2):
+            await store.append_start(make_record(f"c{n}"))
+        await store.head()  # the writer tried
+        assert len(store._backlog) == 2 and store.stats.set_aside == 0
+        assert not rejected_path(path).exists()
+    finally:
+        await store.close()
 
 
 async def test_a_failure_that_may_pass_still_holds_the_records_back(tmp_path: Path) -> None:
@@ -382,6 +424,10 @@ async def test_a_record_that_could_never_be_sealed_is_refused_naming_the_field(t
             await store.append_start(make_record("nan", arguments={"x": float("nan")}))
         with pytest.raises(AuditStoreError, match="its upstream cannot be sealed"):
             await store.append_start(make_record("obj", upstream={"request_ids": [object()]}))
+        with pytest.raises(AuditStoreError, match="its principal must be text, not list"):
+            await store.append_start(make_record("list", principal=["p"]))  # SQLite could not bind it
+        with pytest.raises(AuditStoreError, match="its duration_ms is out of range"):
+            await store.append_end(make_record("inf", "end", duration_ms=float("inf")))
         await store.append_start(make_record("fine"))
         assert [r.call_id async for r in store.iter_records()] == ["fine"]
     finally:
@@ -405,4 +451,22 @@ async def test_a_dead_hubs_record_the_database_refuses_is_set_aside_and_the_stor
         await store.close()
     assert not left.exists()
     (line,) = rejected_path(database).read_text().splitlines()
-    assert json.loads(line)["record"][2] == "broken" and "NOT NULL" in json.loads(line)["reason"]
+    assert json.loads(line)["record"][2] == "broken"
+    assert json.loads(line)["reason"] == "its tool must be text, not NoneType"
+
+
+async def test_a_reader_sets_aside_what_can_never_be_stored_and_moves_the_rest_in(tmp_path: Path) -> None:
+    """``mcpea audit verify`` and the other readers recover dead journals the same way a hub does."""
+    database = tmp_path / "audit.sqlite3"
+    broken, fine = make_record("broken"), make_record("fine")
+    lines = [encode(draft_of(r), ()) for r in (broken, fine)]
+    lines[0] = lines[0].replace(b'"example_echo_text"', b'["a", "list"]', 1)  # SQLite cannot bind it
+    left = database.with_name(f"{database.name}.pending-1-dead")
+    await (await open_store(f"sqlite://{database}")).close()  # a database, then a hub that died
+    left.write_bytes(b"".join(lines))
+    SQLiteStore(database).recover_left_behind()
+    assert not left.exists()
+    (line,) = rejected_path(database).read_text().splitlines()
+    assert json.loads(line)["reason"] == "its tool must be text, not list"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT call_id FROM audit_records").fetchall() == [("fine",)]
