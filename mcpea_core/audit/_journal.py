@@ -102,12 +102,13 @@ def rejected_path(database: Path) -> Path:
 
 
 def set_aside(database: Path, draft: Draft, notifications: Sequence[OutboxEntry], reason: str) -> Path:
-    """Append a record the database refused for good to :func:`rejected_path`, durably; returns that path.
+    """Append a record that can never be stored to :func:`rejected_path`, durably; returns that path.
 
     The line keeps the draft and its notifications as the journal had them (so the record
     can be examined), with the time and the reason. A record set aside while its hub ran
     stays in the journal until the journal is next emptied: if the hub dies before that,
-    recovery sets it aside again (a second line with the same record id).
+    recovery sets it aside again, as it does each time a recovery fails after setting one
+    aside (more lines with the same record id: ``mcpea audit verify`` counts record ids).
     """
     path = rejected_path(database)
     value = {
@@ -122,7 +123,10 @@ def set_aside(database: Path, draft: Draft, notifications: Sequence[OutboxEntry]
         line = json.dumps(value, default=repr, separators=(",", ":")).encode("utf-8") + b"\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        os.write(fd, line)
+        size = os.fstat(fd).st_size
+        if os.write(fd, line) != len(line):  # a full disk: take the partial line back; the record waits
+            os.ftruncate(fd, size)
+            raise OSError(f"short write to {path}")
         os.fsync(fd)
     finally:
         os.close(fd)

@@ -76,7 +76,7 @@ class WriterStats:
     records: int = 0
     largest_batch: int = 0
     failed_batches: int = 0
-    set_aside: int = 0  # accepted records the database refused for good (see _journal.set_aside)
+    set_aside: int = 0  # accepted records that can never be stored (see _journal.set_aside)
 
 
 @dataclass
@@ -136,6 +136,11 @@ def _set_once(future: concurrent.futures.Future[None]) -> None:
 def _set_if_pending(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def shown(value: object) -> str:
+    """A record's id, phase or call id for a message: itself when text, else its type (never a value)."""
+    return value if isinstance(value, str) else f"<{type(value).__name__}>"
 
 
 def _call_each(callbacks: list[Callable[[], None]]) -> None:
@@ -316,14 +321,18 @@ class ThreadedStore(abc.ABC):
     ) -> AuditRecord:
         if record.phase != phase:
             raise ValueError(f"append_{phase} got a {record.phase} record")
+        try:
+            draft = draft_of(record)
+        except ValueError as exc:
+            if self._journal is not None:
+                said = f"audit record of call {shown(record.call_id)} not appended"
+                raise AuditStoreError(f"{said}: {exc}") from exc
+            draft = None  # sealed already: a store that commits directly checks it as it seals
+        problem = draft_problem(draft) if draft is not None else None
+        if problem is not None:  # what could never be stored is refused now, not retried or set aside later
+            raise AuditStoreError(f"audit record of call {shown(record.call_id)} not appended: {problem}")
         if self._journal is not None:
-            try:
-                draft = draft_of(record)
-            except ValueError as exc:
-                raise AuditStoreError(f"audit record of call {record.call_id} not appended: {exc}") from exc
-            problem = draft_problem(draft)  # what could never be stored is refused now, not set aside later
-            if problem is not None:
-                raise AuditStoreError(f"audit record of call {record.call_id} not appended: {problem}")
+            assert draft is not None
             wait = self.accept(draft, notifications, committed)
             if wait is not None:
                 await wait
@@ -489,12 +498,12 @@ class ThreadedStore(abc.ABC):
         for entry in entries:
             try:
                 write([entry.record], entry.notifications)
-            except Exception:
+            except Exception as failed:
                 try:
                     draft = draft_of(entry.record)
-                except ValueError:  # sealed already, or of an older format: not for us to judge
-                    raise
-                problem = draft_problem(draft)
+                    problem = draft_problem(draft)
+                except Exception:  # sealed already, of an older format, or too odd to judge
+                    raise failed from None
                 if problem is None or not self._set_aside(database, draft, entry.notifications, problem):
                     raise
 
@@ -651,11 +660,11 @@ class ThreadedStore(abc.ABC):
                     continue
                 except Exception as exc:
                     error = exc
-            if not self._settled(item[0], item[1]):
+            if not self._settled(item):
                 return index, error
         return len(chunk), None
 
-    def _settled(self, draft: Draft, notifications: Sequence[OutboxEntry]) -> bool:
+    def _settled(self, item: _Accepted) -> bool:
         """A record that failed alone needs no retry: it is in already, or can never be stored (set aside).
 
         In already: the same record id is in the database (appended twice, or a commit that
@@ -663,18 +672,22 @@ class ThreadedStore(abc.ABC):
         names a field; the draft goes to ``<db>.rejected`` so the records after it go in.
         Anything else (a lock, a full disk, a broken chain head) is the database's: retried.
         """
-        problem = draft_problem(draft)
+        draft, notifications, _, committed = item
+        try:
+            problem = draft_problem(draft)
+            already = problem is None and draft[0] in self._known_ids([draft[0]])
+        except Exception:  # a database that cannot say, or a draft too odd to judge: wait, retry
+            return False
+        if already:
+            logger.warning(
+                "audit: the %s record %s of call %s is in %s already (appended twice?), not again",
+                shown(draft[1]), shown(draft[0]), shown(draft[2]), self,
+            )  # fmt: skip
+            if committed is not None:
+                _call_each([committed])
+            return True
         if problem is None:
-            try:
-                already = draft[0] in self._known_ids([draft[0]])
-            except Exception:
-                return False
-            if already:
-                logger.warning(
-                    "audit: the %s record %s of call %s is in %s already (appended twice?), not again",
-                    draft[1], draft[0], draft[2], self,
-                )  # fmt: skip
-            return already
+            return False
         database = self._journal_database()
         return database is not None and self._set_aside(database, draft, notifications, problem)
 
@@ -685,13 +698,15 @@ class ThreadedStore(abc.ABC):
         try:
             path = set_aside(database, draft, notifications, problem)
         except Exception as exc:
-            logger.error("audit: could not set aside record %s of call %s: %s", draft[0], draft[2], exc)
+            logger.error(
+                "audit: could not set aside record %s of call %s: %s", shown(draft[0]), shown(draft[2]), exc
+            )
             return False
         self.stats.set_aside += 1
         logger.error(
             "audit: the %s record %s of call %s can never go into %s: %s. It is set aside in %s, "
             "with its %d notification(s); the audit trail goes on without it",
-            draft[1], draft[0], draft[2], database, problem, path, len(notifications),
+            shown(draft[1]), shown(draft[0]), shown(draft[2]), database, problem, path, len(notifications),
         )  # fmt: skip
         return True
 

@@ -313,15 +313,25 @@ def _set_aside(url: str) -> tuple[Path, int] | None:
     store = store_from_url(url)  # opens nothing
     assert isinstance(store, SQLiteStore)
     path = rejected_path(store.path)
-    try:
+    try:  # a record set aside twice (recovery ran again) is counted once
         with path.open("rb") as file:
-            count = sum(1 for line in file if line.strip())
+            count = len({_record_id(line) for line in file if line.strip()})
     except FileNotFoundError:
         return None
     except OSError as exc:
         click.echo(f"note: cannot read {path}, where refused records are set aside: {exc.strerror}", err=True)
         return None
     return (path, count) if count else None
+
+
+def _record_id(line: bytes) -> object:
+    import json
+
+    try:
+        record = json.loads(line)["record"]
+        return record[0] if isinstance(record, list) and isinstance(record[0], str) else line
+    except (ValueError, KeyError, TypeError, IndexError):
+        return line  # unreadable: counted as one
 
 
 def _read_checkpoint(file: Any) -> Checkpoint:

@@ -344,4 +344,6 @@ def draft_problem(draft: Draft) -> str | None:
                 canonical_json(value)
             except (TypeError, ValueError, RecursionError) as exc:
                 return f"its {name} cannot be sealed: {exc}"
+            except Exception as exc:  # a mapping whose own methods fail
+                return f"its {name} cannot be sealed ({type(exc).__name__})"
     return None

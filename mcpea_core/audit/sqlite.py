@@ -48,7 +48,7 @@ from ._rows import (
     seal_drafts,
     to_row,
 )
-from ._writer import ThreadedStore
+from ._writer import ThreadedStore, store_error
 from .record import GENESIS_HASH, AuditRecord, Draft
 from .store import AuditStoreError, RecordFilter
 from .verify import ChainHead, VerifyReport, verify_chain
@@ -194,8 +194,9 @@ class SQLiteStore(ThreadedStore):
                 lambda ids: _known_ids(conn, ids),
                 batch=self.max_batch,
             )
-        except (OSError, sqlite3.Error) as exc:
-            logger.warning("audit: journals beside %s not moved in: %s", self.path, exc)
+        except Exception as exc:  # a reader must read what is there, whatever keeps the journals out
+            failure = store_error("recover", exc)
+            logger.warning("audit: journals beside %s not moved in: %s", self.path, failure)
             return 0
         finally:
             conn.close()

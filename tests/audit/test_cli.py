@@ -468,7 +468,8 @@ def test_verify_counts_the_records_set_aside(tmp_path: Path) -> None:
     assert "set aside" not in audit("verify", "--store", url).stdout
     assert json.loads(audit("verify", "--store", url, "--json").stdout)["set_aside"] is None
     rejected = path.with_name("audit.sqlite3.rejected")
-    rejected.write_text('{"reason": "a"}\n{"reason": "b"}\n')
+    aside = '{"reason": "r", "record": ["%s", "start"]}\n'
+    rejected.write_text(aside % "id-1" + aside % "id-2" + aside % "id-1")  # id-1 set aside twice: one record
     result = audit("verify", "--store", url)
     assert result.exit_code == 0, result.output
     assert f"note: 2 record(s) that can never be stored are set aside in {rejected}" in result.stdout

@@ -470,3 +470,41 @@ async def test_a_reader_sets_aside_what_can_never_be_stored_and_moves_the_rest_i
     assert json.loads(line)["reason"] == "its tool must be text, not list"
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT call_id FROM audit_records").fetchall() == [("fine",)]
+
+
+async def test_a_record_too_odd_to_seal_is_set_aside_without_stopping_the_writer(tmp_path: Path) -> None:
+    class Hostile(dict):  # type: ignore[type-arg]
+        def items(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("no")
+
+        def keys(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("no")
+
+    path = tmp_path / "audit.sqlite3"
+    store = await open_store(f"sqlite://{path}")
+    assert isinstance(store, SQLiteStore)
+    odd = list(draft_of(make_record("odd")))
+    odd[11] = Hostile(text="hi")  # arguments
+    try:
+        store.accept(tuple(odd))
+        await store.append_start(make_record("after"))
+        assert [r.call_id async for r in store.iter_records()] == ["after"]
+        assert store.stats.set_aside == 1
+    finally:
+        await store.close()
+    (line,) = rejected_path(path).read_text().splitlines()
+    assert json.loads(line)["reason"] == "its arguments cannot be sealed (RuntimeError)"
+
+
+@pytest.mark.parametrize("url", ["sqlite://{dir}/full.sqlite3?synchronous=FULL", "jsonl://{dir}/audit.jsonl"])
+async def test_stores_without_a_journal_refuse_a_field_of_the_wrong_type_too(tmp_path: Path, url: str) -> None:
+    from mcpea_core.audit import AuditStoreError
+
+    store = await open_store(url.format(dir=tmp_path))
+    try:
+        with pytest.raises(AuditStoreError, match="its principal must be text, not int"):
+            await store.append_start(make_record("five", principal=5))
+        await store.append_start(make_record("fine"))
+        assert [r.call_id async for r in store.iter_records()] == ["fine"]
+    finally:
+        await store.close()
