@@ -497,7 +497,7 @@ async def test_a_record_too_odd_to_seal_is_set_aside_without_stopping_the_writer
 
 
 @pytest.mark.parametrize("url", ["sqlite://{dir}/full.sqlite3?synchronous=FULL", "jsonl://{dir}/audit.jsonl"])
-async def test_stores_without_a_journal_refuse_a_field_of_the_wrong_type_too(tmp_path: Path, url: str) -> None:
+async def test_stores_without_a_journal_refuse_a_wrongly_typed_field_too(tmp_path: Path, url: str) -> None:
     from mcpea_core.audit import AuditStoreError
 
     store = await open_store(url.format(dir=tmp_path))
