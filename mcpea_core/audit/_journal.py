@@ -22,7 +22,7 @@ notification outbox entries, so they reach the database in one transaction,
 as they would have directly.
 
 A record that can never be stored (``record.draft_problem`` names a field:
-text where a number belongs, a value that cannot be sealed) would hold back
+a list where text belongs, a value that cannot be sealed) would hold back
 every record after it. It is set aside instead, in ``<db>.rejected`` beside
 the database (one JSON line each: when, why, the draft and its notifications;
 fsynced), the log names it, and the records after it go in (:func:`set_aside`).
