@@ -303,6 +303,9 @@ def draft_of(record: AuditRecord) -> Draft:
 _TEXT_FIELDS = frozenset({"id", "phase", "call_id", "tool", "principal", "hub", "plugin", "transport"})
 _OPTIONAL_TEXT_FIELDS = frozenset({"plugin_version", "session", "outcome", "error_class", "error_message"})
 _LATEST_NS = 253402300799 * 10**9  # 9999-12-31T23:59:59Z: the last time a record's text can spell
+assert _TEXT_FIELDS | _OPTIONAL_TEXT_FIELDS | {"time", "duration_ms", "arguments", "upstream"} == set(
+    DRAFT_FIELDS
+), "draft_problem judges every draft field"
 
 
 def draft_problem(draft: Draft) -> str | None:
