@@ -96,3 +96,30 @@ def test_sealing_a_draft_makes_the_row_and_hash_sealing_its_record_makes(
     assert first.hash == first.compute_hash() and second.hash == second.compute_hash()  # the reference
     assert new_head == ChainHead(second.seq, second.hash or "")
     assert first.time == "2025-11-24T16:00:00.123456Z"
+
+
+def test_sealing_never_reuses_the_spelling_of_an_equal_call_field_of_another_type() -> None:
+    """``seal_drafts`` caches a template per call's fields; 1, True and 1.0 are equal but spelled apart.
+
+    The audit plugin drafts only text there, but the journal's hot path does not check types:
+    whatever is sealed must hash as its own record does.
+    """
+    from mcpea_core.audit._rows import seal_drafts
+    from mcpea_core.audit.record import draft_of
+
+    versions: list[Any] = ["1", 1, True, 1.0, ["1"], "1"]
+    drafts = []
+    for version in versions:
+        draft = list(draft_of(make_record("c1")))
+        draft[8] = version  # plugin_version
+        drafts.append(tuple(draft))
+
+    rows, _ = seal_drafts(drafts, None)
+
+    expected = GENESIS_HASH
+    for seq, (row, version) in enumerate(zip(rows, versions, strict=True), start=1):
+        record = make_record("c1", id=drafts[seq - 1][0], time=drafts[seq - 1][3], plugin_version=version)
+        sealed = dataclasses.replace(record, seq=seq, prev_hash=expected)
+        assert row[-2] == sealed.compute_hash(), f"plugin_version={version!r}"
+        expected = row[-2]
+    assert len({row[-2] for row in rows}) == len(rows)

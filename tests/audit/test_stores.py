@@ -168,3 +168,29 @@ async def test_stores_opened_and_closed_beside_a_long_lived_one_keep_its_locks(t
     finally:
         await first.close()
     assert stat.S_IMODE((tmp_path / "shared.sqlite3").stat().st_mode) == 0o600
+
+
+_NONE_ADAPTER_PROBE = """
+import sqlite3, sys
+if sys.argv[1] == "app-first":  # an application registered its own before the store was imported
+    sqlite3.register_adapter(type(None), lambda value: "app's")
+import mcpea_core.audit.sqlite  # noqa: F401
+conn = sqlite3.connect(":memory:")
+adapter = sqlite3.adapters.get((type(None), sqlite3.PrepareProtocol))
+print(getattr(adapter, "__name__", None), conn.execute("SELECT ? IS NULL, ?", (None, None)).fetchone())
+"""
+
+
+@pytest.mark.parametrize(
+    ("order", "bound"), [("store-only", "_null (1, None)"), ("app-first", "<lambda> (0, \"app's\")")]
+)
+def test_the_sqlite_store_binds_none_as_null_and_keeps_an_application_s_own_adapter(
+    order: str, bound: str
+) -> None:
+    """The store gives ``None`` a cheap sqlite3 adapter (a shared registry): NULL stays NULL, and
+    an adapter the application registered first is left alone."""
+    probe = subprocess.run(
+        [sys.executable, "-c", _NONE_ADAPTER_PROBE, order], capture_output=True, text=True, timeout=60
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == bound
