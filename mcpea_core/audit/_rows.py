@@ -81,18 +81,16 @@ assert COLUMNS == (
 # format version too: drafts are made in the current one.
 _CALL_KEYS = ("hub", "plugin", "plugin_version", "principal", "session", "tool", "transport", "v")
 _FILLED: dict[tuple[Any, ...], str] = {}
+_TEXT_OR_NONE = frozenset({str, type(None)})
 
 
 def _filled_template(call_fields: tuple[Any, ...]) -> str:
     """``_SEALED_TEXT`` with ``call_fields`` (draft order: tool ... session) in, the rest left to fill."""
-    # Only fields of text and None are cached (1 == True == 1.0 would share one entry), so a hit
-    # needs no check: no other value equals a text or None.
-    try:
-        filled = _FILLED.get(call_fields)
-    except TypeError:  # an unhashable value where text belongs: sealed as it is, never cached
-        filled = None
+    # Only fields that are exactly text or None are looked up and cached: 1 == True == 1.0, and a
+    # text subclass may call itself equal to other text, so either would share another's spelling.
+    cacheable = _TEXT_OR_NONE.issuperset(map(type, call_fields))
+    filled = _FILLED.get(call_fields) if cacheable else None
     if filled is None:
-        cacheable = all(type(value) is str or value is None for value in call_fields)
         tool, principal, hub, plugin, plugin_version, transport, session = call_fields
         ordered = (hub, plugin, plugin_version, principal, session, tool, transport, FORMAT_VERSION)
         values = dict(zip(_CALL_KEYS, ordered, strict=True))

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Sequence
 from itertools import chain
@@ -105,18 +106,21 @@ def _null(value: None) -> None:
 
 
 def _bind_none_cheaply() -> None:
-    """Give ``None`` a registered sqlite3 adapter (that keeps it ``None``), unless it has one.
+    """On Python 3.11, give ``None`` a registered sqlite3 adapter (that keeps it ``None``), unless it has one.
 
     CPython's sqlite3 binds text, integers and floats directly, but looks for an adapter for
     every other value, ``None`` included: an unregistered type costs two failed attribute
-    lookups, one of which formats an ``AttributeError`` message and throws it away. A record
-    binds four ``None`` on average (an end record has no arguments, a start record no
-    outcome), and those lookups were the writer thread's dearest step after sealing and SQLite
-    itself (callgrind: ~13,000 of ~120,000 instructions per record). A registered adapter
-    is one dictionary lookup and a call. It is the sqlite3 module's registry, shared by the
-    whole process; what is bound does not change (``None`` is still NULL).
+    lookups, and on 3.11 one of them formats an ``AttributeError`` message and throws it away.
+    A record binds two to five ``None`` (a start record has no outcome or duration yet, an end
+    record no error, a stdio call no session), and those lookups were ~11% of the writer
+    thread's instructions per record (callgrind: ~13,000 of ~122,000). A registered adapter
+    is one dictionary lookup and a call. Python 3.12 fails such lookups without the message,
+    and there the adapter would cost a little more than it saves: it is left out.
+
+    The registry is the sqlite3 module's, shared by the whole process; what is bound does not
+    change (``None`` is still NULL), but ``sqlite3.adapt(None)`` then returns ``None``.
     """
-    if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
+    if sys.version_info < (3, 12) and (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
         sqlite3.register_adapter(type(None), _null)
 
 

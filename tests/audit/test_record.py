@@ -98,16 +98,27 @@ def test_sealing_a_draft_makes_the_row_and_hash_sealing_its_record_makes(
     assert first.time == "2025-11-24T16:00:00.123456Z"
 
 
+class _CaseBlind(str):
+    """Text that calls itself equal to the same text in any case (as some applications' ids do)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and self.lower() == other.lower()
+
+    def __hash__(self) -> int:
+        return hash(self.lower())
+
+
 def test_sealing_never_reuses_the_spelling_of_an_equal_call_field_of_another_type() -> None:
     """``seal_drafts`` caches a template per call's fields; 1, True and 1.0 are equal but spelled apart.
 
-    The audit plugin drafts only text there, but the journal's hot path does not check types:
-    whatever is sealed must hash as its own record does.
+    So are "v1" and a text subclass that calls itself equal to it. The audit plugin drafts only
+    plain text there, but the stores' own checks let a subclass of text through (and ``accept``,
+    the journal's hot path, checks nothing): whatever is sealed must hash as its own record does.
     """
     from mcpea_core.audit._rows import seal_drafts
     from mcpea_core.audit.record import draft_of
 
-    versions: list[Any] = ["1", 1, True, 1.0, ["1"], "1"]
+    versions: list[Any] = ["1", 1, True, 1.0, ["1"], "1", "v1", _CaseBlind("V1")]
     drafts = []
     for version in versions:
         draft = list(draft_of(make_record("c1")))
