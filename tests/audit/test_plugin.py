@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,21 @@ def make_hub(plugin: AuditPlugin) -> Hub:
 
 async def records_of(store: AuditStore) -> list[AuditRecord]:
     return [r async for r in store.iter_records()]
+
+
+async def test_the_end_record_gives_the_call_s_duration_in_milliseconds_to_the_microsecond(
+    tmp_path: Path,
+) -> None:
+    store = await open_store(f"sqlite://{tmp_path / 'audit.sqlite3'}")
+    plugin = AuditPlugin(store, hub_instance="hub-test")
+    async with make_hub(plugin) as hub:
+        began = time.perf_counter()
+        await hub.call_tool("example_block_sleep", {"seconds": 0.05})
+        took_ms = (time.perf_counter() - began) * 1000
+        records = await records_of(store)
+    duration = records[1].duration_ms
+    assert isinstance(duration, float) and 50 <= duration <= took_ms
+    assert duration == round(duration, 3)  # whole microseconds
 
 
 async def test_hook_wrap_tool_call_writes_start_then_end_around_each_outcome(tmp_path: Path) -> None:
